@@ -1,0 +1,139 @@
+"""Training records: per-epoch history, progress bar, divergence guard, results files.
+
+Used in: 01, 02, 03, 04, 05.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+from shared.runtime import REPO_ROOT, current_budget, git_commit, hardware, versions
+
+RESULTS_DIR = REPO_ROOT / "results"
+METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
+
+
+class DivergenceError(FloatingPointError):
+    """The loss became non-finite or exploded; training was stopped."""
+
+
+def check_loss(loss: float, epoch: int, step: int, bound: float = 1e4,
+               allow_divergence: bool = False) -> float:
+    """Stop training with a clear message when ``loss`` is NaN/inf or larger than ``bound``.
+
+    ``allow_divergence=True`` is for reproducing a published run that is known to explode (the
+    WRN article): the loss is returned unchanged and the caller must say so.
+    """
+    loss = float(loss)
+    if not allow_divergence and not (math.isfinite(loss) and abs(loss) <= bound):
+        raise DivergenceError(
+            f"training diverged at epoch {epoch}, step {step}: loss = {loss:.4g} "
+            f"({'non-finite' if not math.isfinite(loss) else f'above the bound {bound:g}'}). "
+            "Lower the learning rate or check the gradients.")
+    return loss
+
+
+class History:
+    """Per-epoch metrics of one run, as lists keyed by metric name.
+
+    >>> h = History("case a"); h.add(epoch=1, train_loss=1.2, train_acc=0.4, test_loss=1.3,
+    ...                               test_acc=0.38, seconds=12.0)
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self.rows: list[dict] = []
+
+    def add(self, **row) -> dict:
+        self.rows.append(row)
+        return row
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, key: str) -> list:
+        return [r.get(key, float("nan")) for r in self.rows]
+
+    @property
+    def last(self) -> dict:
+        return self.rows[-1] if self.rows else {}
+
+    def best(self, key: str = "test_acc") -> tuple[float, int]:
+        """(best value, its epoch) of a metric, highest first."""
+        best = max(self.rows, key=lambda r: r.get(key, float("-inf")))
+        return best[key], best.get("epoch", self.rows.index(best) + 1)
+
+    def mean_seconds(self) -> float:
+        secs = self["seconds"]
+        return sum(secs) / len(secs) if secs else float("nan")
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "epochs": self.rows}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "History":
+        h = cls(d["name"])
+        h.rows = list(d["epochs"])
+        return h
+
+
+def epoch_progress(epochs: int, desc: str):
+    """A tqdm bar over epochs that prints a handful of updates (small notebook outputs)."""
+    from tqdm import tqdm
+    return tqdm(range(1, epochs + 1), desc=desc, unit="epoch", file=sys.stdout,
+                mininterval=10, ncols=100, leave=True)
+
+
+def show_epoch(bar, row: dict) -> None:
+    bar.set_postfix({k.replace("_", " "): f"{row[k]:.3f}" for k in METRICS if k in row},
+                    refresh=False)
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+
+
+def save_results(notebook: str, rows: list[dict], histories=(), header: dict | None = None,
+                 extra: dict | None = None) -> Path:
+    """Write ``results/<notebook>.json``: the summary rows, histories and provenance.
+
+    ``rows`` are the results table: dicts with at least ``experiment``, ``ours`` and optionally
+    ``article`` and ``paper`` (strings or numbers), read by ``python -m shared.reproduce``.
+    """
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "notebook": notebook,
+        "budget": (header or {}).get("budget", current_budget()),
+        "hardware": (header or {}).get("hardware", hardware()),
+        "versions": (header or {}).get("versions", versions()),
+        "commit": (header or {}).get("commit", git_commit()),
+        "settings": (header or {}).get("settings", {}),
+        "rows": rows,
+        "histories": [h.to_dict() for h in histories],
+        **(extra or {}),
+    }
+    path = RESULTS_DIR / f"{notebook}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=1, default=_jsonable))
+    tmp.replace(path)
+    return path
+
+
+def _jsonable(obj):
+    try:
+        import numpy as np
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+    except ImportError:
+        pass
+    return str(obj)

@@ -1,0 +1,157 @@
+"""Run budgets, seeding, the run header and TensorFlow set-up.
+
+Every notebook declares its settings once, per budget::
+
+    SETTINGS = {
+        "quick":   dict(train_images=512,  epochs=2),
+        "default": dict(train_images=5000, epochs=20),
+        "full":    dict(train_images=50000, epochs=100),
+    }
+    cfg = choose_settings(SETTINGS)        # picks the row for $BACKPROP_BUDGET
+
+The budget changes data size and epochs, never the model or the code path.
+Used in: every notebook.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+BUDGETS = ("quick", "default", "full")
+BUDGET_ENV = "BACKPROP_BUDGET"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A configuration mistake the user can fix (bad budget, missing setting, no GPU)."""
+
+
+def current_budget() -> str:
+    """The budget named by $BACKPROP_BUDGET (default ``default``); anything else is an error."""
+    budget = os.environ.get(BUDGET_ENV, "default").strip().lower() or "default"
+    if budget not in BUDGETS:
+        raise ConfigError(
+            f"{BUDGET_ENV}={os.environ.get(BUDGET_ENV)!r} is not a budget; "
+            f"choose one of {', '.join(BUDGETS)}.")
+    return budget
+
+
+def choose_settings(settings: dict, budget: str | None = None) -> dict:
+    """Return ``settings[budget]`` (plus ``budget``) after checking every budget has the same keys.
+
+    A notebook whose ``full`` row lacks a key that ``quick`` has would silently change the code
+    path between budgets; this refuses that with one clear line.
+    """
+    budget = budget or current_budget()
+    missing_rows = [b for b in BUDGETS if b not in settings]
+    if missing_rows:
+        raise ConfigError(f"settings have no row for budget(s) {', '.join(missing_rows)}")
+    all_keys = set().union(*(settings[b].keys() for b in BUDGETS))
+    for b in BUDGETS:
+        missing = sorted(all_keys - set(settings[b]))
+        if missing:
+            raise ConfigError(f"budget {b!r} is missing setting(s) {', '.join(missing)}")
+    return {**settings[budget], "budget": budget}
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    """Seed Python, NumPy, TensorFlow (if imported) and imgaug (if imported).
+
+    Also turns on TensorFlow op determinism so that a rerun on the same machine gives the
+    same losses. Returns a fresh ``np.random.Generator`` to pass explicitly to code.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+        tf.keras.utils.set_random_seed(seed)
+        tf.config.experimental.enable_op_determinism()
+    if "imgaug" in sys.modules:
+        sys.modules["imgaug"].seed(seed)
+    return np.random.default_rng(seed)
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
+                             capture_output=True, text=True, timeout=5)
+        commit = out.stdout.strip() or "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=5)
+        return commit + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def hardware() -> dict:
+    """CPU model and core count, and the GPUs TensorFlow sees (only if TF is already imported)."""
+    info = {"cpu": cpu_name(), "cores": os.cpu_count(), "gpu": "none"}
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            info["gpu"] = ", ".join(g.name for g in gpus)
+    return info
+
+
+def versions() -> dict:
+    v = {"python": platform.python_version(), "numpy": np.__version__}
+    if "tensorflow" in sys.modules:
+        v["tensorflow"] = sys.modules["tensorflow"].__version__
+    return v
+
+
+def run_header(notebook: str, seed: int, settings: dict) -> dict:
+    """Print what this run is: notebook, budget, settings, seed, hardware, versions, commit.
+
+    Returns the same facts as a dict, for ``records.save_results``.
+    """
+    info = {"notebook": notebook, "budget": settings.get("budget", current_budget()),
+            "seed": seed, "settings": {k: v for k, v in settings.items() if k != "budget"},
+            "hardware": hardware(), "versions": versions(), "commit": git_commit()}
+    hw = info["hardware"]
+    print(f"{notebook} | budget: {info['budget']} | seed: {seed}")
+    print("settings: " + ", ".join(f"{k}={v}" for k, v in info["settings"].items()))
+    print(f"hardware: {hw['cpu']} ({hw['cores']} cores), GPU: {hw['gpu']}")
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items())
+          + f" | commit {info['commit']}")
+    return info
+
+
+def import_tensorflow(require_gpu: bool | None = None):
+    """Import TensorFlow with the project's CPU settings, set before the import.
+
+    - ``TF_ENABLE_ONEDNN_OPTS=1``: oneDNN kernels are off by default on CPUs without AVX-512,
+      and measured faster here (see benchmarks/RESULTS.md).
+    - ``TF_CPP_MIN_LOG_LEVEL=3``: keep C++ start-up chatter out of notebook outputs.
+
+    ``require_gpu`` (default: $BACKPROP_REQUIRE_GPU == "1") raises a ConfigError when no GPU is
+    visible, instead of silently training a full-budget run on the CPU for days.
+    """
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+    tf.get_logger().setLevel("ERROR")
+    if require_gpu is None:
+        require_gpu = os.environ.get("BACKPROP_REQUIRE_GPU", "") == "1"
+    if require_gpu and not tf.config.list_physical_devices("GPU"):
+        raise ConfigError("a GPU was requested (BACKPROP_REQUIRE_GPU=1) but TensorFlow sees none; "
+                          "unset BACKPROP_REQUIRE_GPU to run on the CPU.")
+    return tf
