@@ -1,0 +1,173 @@
+"""Hand-written TensorFlow layers and optimisers used by more than one TF notebook.
+
+Same contract as the NumPy layers: ``<layer>_forward(x, ...) -> (out, cache)`` and
+``<layer>_backward(dout, cache) -> (dx, d<params>...)``, backward right under its forward,
+NHWC images, float32 for training and float64 for gradient checks (dtype follows the input).
+
+The convolution backward uses TensorFlow's own transposed-convolution kernels
+(``Conv2DBackpropInput`` / ``Conv2DBackpropFilter``), the same ones autodiff calls, so a
+hand-written training step costs what an autodiff step costs.
+
+Explained in: conv and batch norm in 01 (tree net), ELU / pooling / AMSGrad in 03 (All-CNN);
+reused in 04 (batch norm).
+"""
+from __future__ import annotations
+
+import tensorflow as tf
+
+
+# ----------------------------------------------------------------------------- convolution
+def conv2d_forward(x, w, stride: int = 1, padding: str = "SAME"):
+    """x: (N, H, W, Cin), w: (kh, kw, Cin, Cout) -> out (N, H', W', Cout). No bias."""
+    out = tf.nn.conv2d(x, w, strides=stride, padding=padding)
+    return out, (x, w, stride, padding)
+
+
+def conv2d_backward(dout, cache):
+    """dout: (N, H', W', Cout) -> dx (N, H, W, Cin), dw (kh, kw, Cin, Cout).
+
+    dx is the transposed convolution of dout with w; dw correlates the input with dout.
+    """
+    x, w, stride, padding = cache
+    strides = [1, stride, stride, 1]
+    dx = tf.raw_ops.Conv2DBackpropInput(input_sizes=tf.shape(x), filter=w, out_backprop=dout,
+                                        strides=strides, padding=padding)
+    dw = tf.raw_ops.Conv2DBackpropFilter(input=x, filter_sizes=tf.shape(w), out_backprop=dout,
+                                         strides=strides, padding=padding)
+    return dx, dw
+
+
+# ----------------------------------------------------------------------------- dense
+def dense_forward(x, w):
+    """x: (N, D), w: (D, M) -> out (N, M). No bias (the articles used none)."""
+    return tf.matmul(x, w), (x, w)
+
+
+def dense_backward(dout, cache):
+    x, w = cache
+    return tf.matmul(dout, w, transpose_b=True), tf.matmul(x, dout, transpose_a=True)
+
+
+# ----------------------------------------------------------------------------- batch norm
+def batchnorm_forward(x, gamma, beta, eps: float = 1e-3):
+    """Training-mode batch norm over every axis but the last (channels / units).
+
+    x: (N, ..., C); gamma: (C,) or None (no scale, as tf.contrib's default); beta: (C,) or None.
+    Returns out, cache; also ``cache[-1]`` holds (mean, var) for updating running statistics.
+    """
+    axes = list(range(x.shape.rank - 1))
+    mean, var = tf.nn.moments(x, axes=axes)
+    inv_std = tf.math.rsqrt(var + eps)
+    x_hat = (x - mean) * inv_std
+    out = x_hat if gamma is None else x_hat * gamma
+    if beta is not None:
+        out = out + beta
+    return out, (x_hat, inv_std, gamma, beta is not None, axes, (mean, var))
+
+
+def batchnorm_backward(dout, cache):
+    """-> dx, dgamma (or None), dbeta (or None).
+
+    The batch statistics depend on every example, so dx is not just dout * gamma * inv_std:
+    dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)) with g = dout * gamma, means over the
+    normalised axes. Skipping the two mean terms is the tree-net article's mistake.
+    """
+    x_hat, inv_std, gamma, has_beta, axes, _ = cache
+    dbeta = tf.reduce_sum(dout, axis=axes) if has_beta else None
+    dgamma = tf.reduce_sum(dout * x_hat, axis=axes) if gamma is not None else None
+    g = dout if gamma is None else dout * gamma
+    dx = inv_std * (g - tf.reduce_mean(g, axis=axes)
+                    - x_hat * tf.reduce_mean(g * x_hat, axis=axes))
+    return dx, dgamma, dbeta
+
+
+# ----------------------------------------------------------------------------- activations
+def relu_forward(x):
+    return tf.nn.relu(x), x
+
+
+def relu_backward(dout, x):
+    return tf.where(x > 0, dout, tf.zeros_like(dout))
+
+
+def elu_forward(x):
+    out = tf.nn.elu(x)
+    return out, (x, out)
+
+
+def elu_backward(dout, cache):
+    # d/dx elu = 1 for x > 0, exp(x) = elu(x) + 1 otherwise
+    x, out = cache
+    return tf.where(x > 0, dout, dout * (out + 1))
+
+
+# ----------------------------------------------------------------------------- pooling
+def avgpool2x2_forward(x):
+    """Mean over non-overlapping 2x2 windows: (N, H, W, C) -> (N, H/2, W/2, C)."""
+    return tf.nn.avg_pool2d(x, 2, 2, "VALID"), tf.shape(x)
+
+
+def avgpool2x2_backward(dout, x_shape):
+    # each input pixel contributed 1/4 of its window's mean
+    up = tf.repeat(tf.repeat(dout, 2, axis=1), 2, axis=2) / 4
+    return up[:, :x_shape[1], :x_shape[2], :]
+
+
+def global_avgpool_forward(x):
+    """(N, H, W, C) -> (N, C)."""
+    return tf.reduce_mean(x, axis=[1, 2]), tf.shape(x)
+
+
+def global_avgpool_backward(dout, x_shape):
+    hw = tf.cast(x_shape[1] * x_shape[2], dout.dtype)
+    return tf.broadcast_to(dout[:, None, None, :] / hw, x_shape)
+
+
+# ----------------------------------------------------------------------------- loss
+def softmax_cross_entropy(logits, labels):
+    """Mean softmax cross-entropy of integer ``labels`` (N,); returns (loss, dlogits).
+
+    dlogits = (softmax - onehot) / N: the 1/N belongs to the batch mean.
+    """
+    n = tf.shape(logits)[0]
+    onehot = tf.one_hot(labels, tf.shape(logits)[1], dtype=logits.dtype)
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(onehot, logits))
+    dlogits = (tf.nn.softmax(logits) - onehot) / tf.cast(n, logits.dtype)
+    return loss, dlogits
+
+
+# ----------------------------------------------------------------------------- optimisers
+class Adam:
+    """Adam / AMSGrad written by hand over a list of ``tf.Variable``s.
+
+    m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2;  AMSGrad: v_max = max(v_max, v) element-wise
+    (Reddi et al. 2018) and v_max replaces v in the step. Bias correction by (1 - b^t) (Kingma &
+    Ba 2015), folded into the step size, with epsilon added to sqrt(v) after the folding — the
+    same arithmetic as ``keras.optimizers.Adam(amsgrad=...)``, so both end at the same weights.
+    """
+
+    def __init__(self, variables, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False):
+        self.variables = list(variables)
+        self.lr, self.beta_1, self.beta_2, self.epsilon = learning_rate, beta_1, beta_2, epsilon
+        self.amsgrad = amsgrad
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
+        self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
+        self.v_max = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables] \
+            if amsgrad else [None] * len(self.variables)
+
+    def apply(self, grads, learning_rate=None):
+        """One update; ``learning_rate`` overrides the constant one (for schedules)."""
+        self.step.assign_add(1)
+        t = tf.cast(self.step, self.variables[0].dtype)
+        lr = self.lr if learning_rate is None else learning_rate
+        alpha = lr * tf.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        for var, g, m, v, v_max in zip(self.variables, grads, self.m, self.v, self.v_max):
+            m.assign(self.beta_1 * m + (1 - self.beta_1) * g)
+            v.assign(self.beta_2 * v + (1 - self.beta_2) * tf.square(g))
+            second = v
+            if self.amsgrad:
+                v_max.assign(tf.maximum(v_max, v))
+                second = v_max
+            var.assign_sub(alpha * m / (tf.sqrt(second) + self.epsilon))
