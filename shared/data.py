@@ -122,11 +122,20 @@ class _ArrayOnlyUnpickler(pickle.Unpickler):
     }
 
     def find_class(self, module, name):
+        if (module, name) == ("_codecs", "encode"):
+            # Python 3 writes bytes into protocol-2 pickles as _codecs.encode(str, "latin1")
+            return _latin1_encode
         if (module, name) not in self._ALLOWED:
             raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
         if module.startswith("numpy.core"):  # numpy 2 renamed numpy.core -> numpy._core
             module = "numpy._core" + module[len("numpy.core"):]
         return super().find_class(module, name)
+
+
+def _latin1_encode(text, encoding="latin1"):
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError(f"refusing to load _codecs.encode with {encoding!r}")
+    return text.encode("latin1")
 
 
 def safe_unpickle(path: Path) -> object:

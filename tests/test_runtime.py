@@ -1,0 +1,58 @@
+"""Budgets, settings, seeding and the run header."""
+import numpy as np
+import pytest
+
+from shared import runtime
+from shared.runtime import ConfigError
+
+SETTINGS = {"quick": {"n": 1, "epochs": 1}, "default": {"n": 10, "epochs": 2},
+            "full": {"n": 100, "epochs": 3}}
+
+
+@pytest.mark.parametrize("value", ["fast", "FULLL", "1"])
+def test_unknown_budget_is_rejected(monkeypatch, value):
+    monkeypatch.setenv("BACKPROP_BUDGET", value)
+    with pytest.raises(ConfigError, match="quick, default, full"):
+        runtime.current_budget()
+
+
+def test_budget_default_and_case(monkeypatch):
+    monkeypatch.delenv("BACKPROP_BUDGET", raising=False)
+    assert runtime.current_budget() == "default"
+    monkeypatch.setenv("BACKPROP_BUDGET", " Quick ")
+    assert runtime.current_budget() == "quick"
+
+
+def test_choose_settings_picks_row(monkeypatch):
+    monkeypatch.setenv("BACKPROP_BUDGET", "full")
+    assert runtime.choose_settings(SETTINGS) == {"n": 100, "epochs": 3, "budget": "full"}
+
+
+def test_missing_setting_is_one_clear_line():
+    bad = {**SETTINGS, "full": {"n": 100}}
+    with pytest.raises(ConfigError, match="budget 'full' is missing setting\\(s\\) epochs"):
+        runtime.choose_settings(bad, "quick")
+    with pytest.raises(ConfigError, match="no row for budget"):
+        runtime.choose_settings({"quick": {}}, "quick")
+
+
+def test_seed_everything_repeats():
+    a = runtime.seed_everything(3).normal(size=4), np.random.rand(2)
+    b = runtime.seed_everything(3).normal(size=4), np.random.rand(2)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_run_header_prints_provenance(capsys):
+    info = runtime.run_header("test_nb", 7, runtime.choose_settings(SETTINGS, "quick"))
+    out = capsys.readouterr().out
+    assert "budget: quick" in out and "seed: 7" in out and "numpy" in out and "commit" in out
+    assert info["settings"] == {"n": 1, "epochs": 1}
+
+
+def test_gpu_required_but_absent(monkeypatch):
+    tf = runtime.import_tensorflow()
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ConfigError, match="GPU was requested"):
+        runtime.import_tensorflow(require_gpu=True)
