@@ -1,0 +1,85 @@
+"""Shared timing helpers for the benchmarks: medians over steps, alternating repetitions.
+
+Benchmarks are not tests: nothing in CI asserts a timing. tests/test_benchmarks.py only runs each
+script at ``--tiny`` size so that none of them rots.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SECTIONS = HERE / "sections"
+sys.path.insert(0, str(HERE.parent))
+
+
+def time_calls(fn, n_calls: int, warmup: int = 2) -> list[float]:
+    """Seconds per call of ``fn()`` after ``warmup`` untimed calls. ``fn`` must block until done."""
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(n_calls):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def alternate(candidates: dict, n_calls: int, repeats: int, warmup: int = 2) -> dict:
+    """Time every candidate ``repeats`` times in turn (A B C A B C ...), so that machine noise
+    hits all of them alike. Returns name -> list of per-call seconds over all repeats."""
+    times = {name: [] for name in candidates}
+    for r in range(repeats):
+        for name, fn in candidates.items():
+            times[name] += time_calls(fn, n_calls, warmup if r == 0 else 1)
+    return times
+
+
+def median(xs) -> float:
+    return statistics.median(xs)
+
+
+def machine() -> str:
+    from shared.runtime import cpu_name
+    import os
+    return f"{cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def versions() -> str:
+    import numpy as np
+    parts = [f"numpy {np.__version__}"]
+    if "tensorflow" in sys.modules:
+        parts.append(f"tensorflow {sys.modules['tensorflow'].__version__}")
+    return ", ".join(parts)
+
+
+def write_section(name: str, title: str, body: str, tiny: bool) -> Path:
+    """Write one benchmark's markdown section (collected into RESULTS.md by run_all.py)."""
+    SECTIONS.mkdir(exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    text = (f"## {title}\n\n_{machine()}; {versions()}; {stamp}"
+            f"{'; TINY smoke run, not a measurement' if tiny else ''}._\n\n{body.strip()}\n")
+    path = SECTIONS / f"{name}{'.tiny' if tiny else ''}.md"
+    path.write_text(text)
+    print(text)
+    return path
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def run_worker(script: Path, args: list[str], env: dict) -> dict:
+    """Run a benchmark worker in a fresh process (settings that must precede TF's import)."""
+    import os
+    out = subprocess.run([sys.executable, str(script), *args], env={**os.environ, **env},
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -1,0 +1,55 @@
+"""Keras versions of the series' architectures, the ``keras.Model.fit`` baseline in benchmarks.
+
+The notebooks build the same networks from tf ops (so their backward passes can be written by
+hand); these Keras twins exist only to time Keras' own training loop on the same layer shapes.
+FLOPs are multiply-adds x 2 of the convolutions and matmuls, forward pass, per image.
+"""
+from __future__ import annotations
+
+
+def all_cnn_c(keras, pool: bool = False, size: int = 32):
+    """All-CNN-C (stride-2 convs) or ConvPool-CNN-C (mean pooling), the article's layer list."""
+    L = keras.layers
+    conv = lambda c, k=3, s=1: L.Conv2D(c, k, strides=s, padding="same", use_bias=False,
+                                         activation="elu")
+    layers = [keras.Input((size, size, 3)), conv(96), conv(96)]
+    layers += [conv(192), L.AveragePooling2D(2)] if pool else [conv(192, s=2)]
+    layers += [conv(192), conv(192)]
+    layers += [conv(192), L.AveragePooling2D(2)] if pool else [conv(192, s=2)]
+    layers += [conv(192), conv(192, 1), conv(10, 1), L.GlobalAveragePooling2D()]
+    return keras.Sequential(layers)
+
+
+def wrn(keras, depth: int = 16, k: int = 8, size: int = 32):
+    """WRN-d-k, pre-activation blocks, 1x1 projection shortcuts, stride-2 downsampling."""
+    L = keras.layers
+    n = (depth - 4) // 6
+    x = inp = keras.Input((size, size, 3))
+    x = L.Conv2D(16, 3, padding="same", use_bias=False)(x)
+    for group, width in enumerate((16 * k, 32 * k, 64 * k)):
+        for b in range(n):
+            stride = 2 if (group > 0 and b == 0) else 1
+            h = L.ReLU()(L.BatchNormalization()(x))
+            shortcut = x if (x.shape[-1] == width and stride == 1) else \
+                L.Conv2D(width, 1, strides=stride, use_bias=False)(h)
+            h = L.Conv2D(width, 3, strides=stride, padding="same", use_bias=False)(h)
+            h = L.ReLU()(L.BatchNormalization()(h))
+            h = L.Conv2D(width, 3, padding="same", use_bias=False)(h)
+            x = L.Add()([h, shortcut])
+    x = L.ReLU()(L.BatchNormalization()(x))
+    x = L.Dense(10)(L.GlobalAveragePooling2D()(x))
+    return keras.Model(inp, x)
+
+
+def forward_flops(model) -> float:
+    """Forward FLOPs per image of the Conv2D and Dense layers (2 x multiply-adds)."""
+    total = 0.0
+    for layer in model.layers:
+        name = type(layer).__name__
+        if name == "Conv2D":
+            kh, kw, cin, cout = layer.kernel.shape
+            h, w = layer.output.shape[1:3]
+            total += 2.0 * kh * kw * cin * cout * h * w
+        elif name == "Dense":
+            total += 2.0 * layer.kernel.shape[0] * layer.kernel.shape[1]
+    return total
