@@ -1,0 +1,103 @@
+"""Randomised checks of notebook 05's NumPy convolution, max-pool and per-channel activation layers.
+
+The layers live in the notebook (only it uses them), so this test reads their definitions from the
+.ipynb and checks them on random shapes, paddings and seeds, printing the trial on failure.
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from shared.gradcheck import numerical_gradient_array, rel_error
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_multichannel_cnn_digits.ipynb"
+LAYERS = ("zero_pad", "conv_forward", "conv_backward", "conv_forward_naive", "maxpool_forward",
+          "maxpool_backward", "channel_activation_forward", "channel_activation_backward")
+
+
+@pytest.fixture(scope="module")
+def nb():
+    namespace = {}
+    exec("import numpy as np\n"
+         "from numpy.lib.stride_tricks import sliding_window_view\n"
+         "from shared.layers_np import ACTIVATIONS", namespace)
+    for cell in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and source.startswith("def ") and \
+                any(f"def {name}(" in source for name in LAYERS):
+            exec(compile(source, str(NOTEBOOK), "exec"), namespace)
+    missing = [name for name in LAYERS if name not in namespace]
+    assert not missing, f"notebook 05 no longer defines {missing}"
+    return namespace
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_conv_matches_loops_and_central_differences(nb, seed):
+    rng = np.random.default_rng(seed)
+    n, h, w, c_in, c_out = rng.integers(1, 4), rng.integers(2, 7), rng.integers(2, 7), \
+        rng.integers(1, 4), rng.integers(1, 5)
+    k, pad = rng.choice([1, 3]), rng.integers(0, 3)
+    if h + 2 * pad < k or w + 2 * pad < k:
+        pad = k
+    trial = dict(seed=seed, x=(n, h, w, c_in), kernel=(k, k, c_in, c_out), pad=pad)
+    x = rng.standard_normal((n, h, w, c_in))
+    kernel = rng.standard_normal((k, k, c_in, c_out))
+    out, cache = nb["conv_forward"](x, kernel, pad)
+    assert rel_error(out, nb["conv_forward_naive"](x, kernel, pad)) < 1e-12, trial
+    dout = rng.standard_normal(out.shape)
+    dx, dkernel = nb["conv_backward"](dout, cache)
+    num_dx = numerical_gradient_array(lambda z: nb["conv_forward"](z, kernel, pad)[0], x, dout, h=1e-3)
+    num_dk = numerical_gradient_array(lambda z: nb["conv_forward"](x, z, pad)[0], kernel, dout, h=1e-3)
+    assert rel_error(dx, num_dx) < 1e-7, trial
+    assert rel_error(dkernel, num_dk) < 1e-7, trial
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_maxpool_gradient_and_broken_variants(nb, seed):
+    rng = np.random.default_rng(100 + seed)
+    size = 2 * rng.integers(1, 4)
+    x = rng.standard_normal((rng.integers(1, 3), size, size, rng.integers(1, 4)))
+    out, cache = nb["maxpool_forward"](x)
+    dout = rng.standard_normal(out.shape)
+    dx = nb["maxpool_backward"](dout, cache)
+    num = numerical_gradient_array(lambda z: nb["maxpool_forward"](z)[0], x, dout)
+    assert rel_error(dx, num) < 1e-7, dict(seed=seed, x=x.shape)
+    both = nb["maxpool_backward"](dout, cache, transpose_grad=True, transpose_mask=True)
+    assert np.array_equal(both, dx.transpose(0, 2, 1, 3))
+    for alteration in ({"transpose_grad": True}, {"transpose_mask": True}):
+        broken = nb["maxpool_backward"](dout, cache, **alteration)
+        # every window still passes on exactly what it received, only to the wrong place
+        assert np.isclose(np.abs(broken).sum(), np.abs(dout).sum())
+
+
+def test_maxpool_ties_pass_the_gradient_once(nb):
+    x = np.zeros((1, 4, 4, 2))                       # every window is a four-way tie
+    out, cache = nb["maxpool_forward"](x)
+    dout = np.ones(out.shape)
+    dx = nb["maxpool_backward"](dout, cache)
+    assert dx.sum() == dout.sum()
+    assert np.all(dx[:, ::2, ::2] == 1)              # the first element in reading order wins
+
+
+def test_channel_activations(nb):
+    rng = np.random.default_rng(7)
+    kinds = ("tanh", "relu", "sigmoid", "arctan")
+    x = rng.standard_normal((2, 3, 3, 4))
+    x += 0.05 * np.sign(x)                           # keep ReLU inputs off the kink
+    out, cache = nb["channel_activation_forward"](x, kinds)
+    dout = rng.standard_normal(out.shape)
+    num = numerical_gradient_array(lambda z: nb["channel_activation_forward"](z, kinds)[0], x, dout)
+    assert rel_error(nb["channel_activation_backward"](dout, cache), num) < 1e-7
+
+
+def test_bad_inputs_give_clear_errors(nb):
+    with pytest.raises(ValueError, match="even"):
+        nb["maxpool_forward"](np.zeros((1, 5, 4, 1)))
+    with pytest.raises(ValueError, match="C_in"):
+        nb["conv_forward"](np.zeros((1, 4, 4, 2)), np.zeros((3, 3, 3, 1)))
+    with pytest.raises(ValueError, match="square"):
+        out, cache = nb["maxpool_forward"](np.zeros((1, 4, 6, 1)))
+        nb["maxpool_backward"](np.zeros(out.shape), cache, transpose_grad=True)
+    with pytest.raises(ValueError, match="channels"):
+        nb["channel_activation_forward"](np.zeros((1, 2, 2, 3)), ("relu", "tanh"))
