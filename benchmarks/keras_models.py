@@ -53,3 +53,44 @@ def forward_flops(model) -> float:
         elif name == "Dense":
             total += 2.0 * layer.kernel.shape[0] * layer.kernel.shape[1]
     return total
+
+
+def tree_net(keras, width: int = 84, dense: int = 1645, size: int = 32):
+    """The tree-net article's network (notebook 01): conv/dense -> BN (no scale) -> ReLU units."""
+    L = keras.layers
+
+    def unit(x, c, k=3, s=1):
+        if len(x.shape) == 4:
+            x = L.Conv2D(c, k, strides=s, padding="same", use_bias=False)(x)
+        else:
+            x = L.Dense(c, use_bias=False)(x)
+        return L.ReLU()(L.BatchNormalization(scale=False, epsilon=1e-3)(x))
+
+    def block(x, c, s=1):
+        conv = len(x.shape) == 4
+        main = unit(unit(x, c, 3, s), c) if conv else unit(unit(x, c), c)
+        return L.Add()([main, unit(x, c, 1, s) if conv else unit(x, c)])
+
+    x = inp = keras.Input((size, size, 3))
+    x = block(block(x, width, 2), width, 2)
+    h3 = L.Add()([block(x, width) for _ in range(3)])
+    b1, b2, b3 = (block(h3, width) for _ in range(3))
+    x = L.Concatenate()([L.Add()([b1, b2]), L.Add()([b2, b3]), L.Add()([b1, b3])])
+    x = block(L.Flatten()(x), dense)
+    return keras.Model(inp, block(x, 10))
+
+
+def article_wrn(keras, widths=(128, 256, 512), size: int = 32):
+    """The WRN article's network (notebook 04) with real batch norm: stem, three groups of a
+    projection block (3x3 shortcut) and a pre-activation identity block, average pooling."""
+    L = keras.layers
+    conv = lambda c: L.Conv2D(c, 3, padding="same", use_bias=False)
+    bn_relu = lambda x: L.ReLU()(L.BatchNormalization()(x))
+    x = inp = keras.Input((size, size, 3))
+    x = L.AveragePooling2D(2)(bn_relu(conv(16)(x)))
+    for c in widths:
+        x = L.Add()([conv(c)(bn_relu(conv(c)(x))), conv(c)(x)])
+        x = L.Add()([x, conv(c)(bn_relu(conv(c)(bn_relu(x))))])
+        x = L.AveragePooling2D(2)(x)
+    x = bn_relu(conv(10)(x))
+    return keras.Model(inp, L.GlobalAveragePooling2D()(x))

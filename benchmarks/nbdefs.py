@@ -17,14 +17,24 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 KEEP = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)
 
 
-def _is_literal_assign(node) -> bool:
+SAFE_CALLS = {"dict", "tuple", "list", "set", "frozenset"}
+
+
+def _is_literal_assign(node, ns: dict, classes: set) -> bool:
+    """An assignment of constants, possibly built from the notebook's own classes (a table of
+    layer specs, say) and names already defined; never one that calls a function (loads data,
+    trains...)."""
     if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
         return False
-    try:
-        ast.literal_eval(node.value)
-        return True
-    except ValueError:
-        return False
+    for sub in ast.walk(node.value):
+        if isinstance(sub, ast.Call):
+            if not (isinstance(sub.func, ast.Name) and sub.func.id in classes | SAFE_CALLS):
+                return False
+        elif isinstance(sub, ast.Name) and sub.id not in ns and sub.id not in SAFE_CALLS:
+            return False
+        elif isinstance(sub, (ast.Lambda, ast.Await, ast.NamedExpr)):
+            return False
+    return True
 
 
 def _is_tf_import(node) -> bool:
@@ -42,6 +52,7 @@ def load(notebook: str, namespace: dict | None = None) -> dict:
         sys.modules[module.__name__] = module
         namespace = module.__dict__
     ns = namespace
+    classes: set = set()
     for cell in cells:
         if cell["cell_type"] != "code":
             continue
@@ -50,8 +61,23 @@ def load(notebook: str, namespace: dict | None = None) -> dict:
             tree = ast.parse(source)
         except SyntaxError:  # IPython magics
             continue
-        keep = [n for n in tree.body
-                if isinstance(n, KEEP) or _is_literal_assign(n) or _is_tf_import(n)]
-        if keep:
-            exec(compile(ast.Module(body=keep, type_ignores=[]), str(path), "exec"), ns)
+        for node in tree.body:  # one at a time: a kept assignment may use the previous ones
+            if isinstance(node, ast.ClassDef):
+                classes.add(node.name)
+            if isinstance(node, KEEP) or _is_literal_assign(node, ns, classes) \
+                    or _is_tf_import(node):
+                try:
+                    exec(compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec"), ns)
+                except NameError:  # a default argument or decorator needing run-time state
+                    pass
     return ns
+
+
+def run_cell(namespace: dict, notebook: str, marker: str) -> None:
+    """Execute, in ``namespace``, the whole code cell of ``notebook`` that contains ``marker``
+    (for module-level state a definition needs, such as a notebook's model variables)."""
+    cells = json.loads((NOTEBOOKS / notebook).read_text())["cells"]
+    matches = [c for c in cells if c["cell_type"] == "code" and marker in "".join(c["source"])]
+    if len(matches) != 1:
+        raise LookupError(f"{notebook}: {len(matches)} code cells contain {marker!r}")
+    exec(compile("".join(matches[0]["source"]), notebook, "exec"), namespace)

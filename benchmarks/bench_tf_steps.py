@@ -1,0 +1,141 @@
+"""Train-step throughput of the TensorFlow models: Keras ``fit`` vs our GradientTape step vs our
+hand-written backward step, batch 128, the same layer shapes.
+
+Our steps are the notebooks' own (loaded with benchmarks/nbdefs.py); the Keras twins are in
+benchmarks/keras_models.py. Each candidate is timed for ``--steps`` steps after warm-up, in
+``--repeats`` alternating rounds; we report the median images/s, the ratios and GFLOP/s
+(3 x forward FLOPs of the convolutions and matmuls).
+
+    python benchmarks/bench_tf_steps.py [--tiny] [--models all-cnn,convpool,tree,article-wrn,wrn-16-8]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+import keras_models  # noqa: E402
+import nbdefs  # noqa: E402
+
+
+def keras_fit_candidate(tf, model, x, y):
+    """A callable running ``steps`` steps of ``model.fit``; per-step times via a callback."""
+    model.compile(tf.keras.optimizers.Adam(1e-3),
+                  tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ds = tf.data.Dataset.from_tensors((x, y)).repeat()
+    times = []
+
+    class StepTimer(tf.keras.callbacks.Callback):
+        def on_train_batch_begin(self, b, logs=None):
+            self.t = time.perf_counter()
+
+        def on_train_batch_end(self, b, logs=None):
+            times.append(time.perf_counter() - self.t)
+
+    def run(steps):
+        times.clear()
+        model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False,
+                  callbacks=[StepTimer()])
+        return list(times)
+    return run
+
+
+def step_candidate(step, *args):
+    def run(steps):
+        out = []
+        for _ in range(steps):
+            start = time.perf_counter()
+            loss = step(*args)
+            float(loss[0] if isinstance(loss, (tuple, list)) else loss)  # wait for the result
+            out.append(time.perf_counter() - start)
+        return out
+    return run
+
+
+def build(name, tf, batch, size):
+    """-> (candidates dict, forward FLOPs per image)."""
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(batch, size, size, 3)).astype(np.float32))
+    y = tf.constant(rng.integers(0, 10, batch))
+    keras = tf.keras
+    if name in ("all-cnn", "convpool"):
+        nb = nbdefs.load("03_all_cnn.ipynb")
+        net_name = "All-CNN" if name == "all-cnn" else "ConvPool-CNN"
+        init = nb["init_weights"](nb["NETS"][net_name], 0)
+        r = tf.constant(0.0)
+        cands = {}
+        for label, backprop in (("GradientTape", "autodiff"), ("by hand", "by hand")):
+            case = nb["Case"]("bench", net_name, "amsgrad", backprop)
+            step, _ = nb["make_train_step"](case, nb["make_variables"](init))
+            cands[label] = step_candidate(step, x, y, r)
+        kmodel = keras_models.all_cnn_c(keras, pool=name == "convpool", size=size)
+    elif name == "tree":
+        nb = nbdefs.load("01_tree_net.ipynb")
+        nb.update(SEED=0, LEARNING_RATE=1e-3, BATCH=batch,
+                  layout=nb["tree_layout"](height=size, image_width=size))
+        nbdefs.run_cell(nb, "01_tree_net.ipynb", "STAT_MOMENTUM =")  # params, optimiser state
+        flags = nb["Deviations"](False, False, False, False, False).as_tensors()
+        cands = {"GradientTape": step_candidate(nb["make_autodiff_step"]("relu"), x, y),
+                 "by hand": step_candidate(nb["hand_step"], x, y, tf.constant(0.0), *flags)}
+        kmodel = keras_models.tree_net(keras, size=size)
+    elif name in ("article-wrn", "wrn-16-8"):
+        nb = nbdefs.load("04_wide_resnet.ipynb")
+        from shared.tf_layers import Adam
+        from shared.tf_train import make_train_step
+        model = nb["ArticleWRN"](norm="batch", init="he") if name == "article-wrn" \
+            else nb["WRN"](16, 8)
+        adam = Adam(model.trainable_variables, learning_rate=1e-3)
+        step = make_train_step(model, model.trainable_variables, adam.apply)
+        cands = {"GradientTape": step_candidate(step, x, y)}
+        kmodel = keras_models.article_wrn(keras, size=size) if name == "article-wrn" \
+            else keras_models.wrn(keras, 16, 8, size=size)
+    else:
+        raise ValueError(f"unknown model {name!r}")
+    cands = {"Keras fit": keras_fit_candidate(tf, kmodel, x, y), **cands}
+    return cands, keras_models.forward_flops(kmodel)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser()
+    p.add_argument("--tiny", action="store_true")
+    p.add_argument("--models", default="all-cnn,convpool,tree,article-wrn,wrn-16-8")
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--batch", type=int, default=128)
+    a = p.parse_args(argv)
+    size = 32
+    if a.tiny:
+        a.steps, a.repeats, a.batch, size = 2, 1, 4, 16
+    from shared.runtime import import_tensorflow
+    tf = import_tensorflow()
+    rows = []
+    for name in a.models.split(","):
+        cands, flops = build(name, tf, a.batch, size)
+        for run in cands.values():  # warm-up: tracing and first-call costs
+            run(2)
+        times = {k: [] for k in cands}
+        for _ in range(a.repeats):
+            for k, run in cands.items():
+                times[k] += run(a.steps)
+        rate = {k: a.batch / common.median(v) for k, v in times.items()}
+        for k in cands:
+            rows.append([name, k, f"{rate[k]:.1f}", f"{3 * flops * rate[k] / 1e9:.0f}",
+                         f"{rate[k] / rate['Keras fit']:.2f}x",
+                         f"{rate[k] / rate['GradientTape']:.2f}x" if "GradientTape" in rate else "—"])
+        print(rows[-len(cands):], flush=True)
+    body = (f"Batch {a.batch}, {size}x{size} images, float32, median of {a.steps} steps x "
+            f"{a.repeats} alternating rounds after warm-up. Our steps are the notebooks' "
+            "`tf.function` steps; `by hand` is the hand-written backward with the hand-written "
+            "optimiser.\n\n" + common.table(
+                ["model", "training step", "images/s", "GFLOP/s", "vs Keras fit",
+                 "vs GradientTape"], rows))
+    common.write_section("tf_steps", "TensorFlow train-step throughput", body, a.tiny)
+
+
+if __name__ == "__main__":
+    main()
