@@ -107,11 +107,15 @@ def save_results(notebook: str, rows: list[dict], histories=(), header: dict | N
 
     ``rows`` are the results table: dicts with at least ``experiment``, ``ours`` and optionally
     ``article`` and ``paper`` (strings or numbers), read by ``python -m shared.reproduce``.
+    Quick-budget runs (CI, ``pytest``) write to ``results/quick/`` instead, so that running the
+    tests never overwrites the committed results of a real run.
     """
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    budget = (header or {}).get("budget", current_budget())
+    folder = RESULTS_DIR / "quick" if budget == "quick" else RESULTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
     payload = {
         "notebook": notebook,
-        "budget": (header or {}).get("budget", current_budget()),
+        "budget": budget,
         "hardware": (header or {}).get("hardware", hardware()),
         "versions": (header or {}).get("versions", versions()),
         "commit": (header or {}).get("commit", git_commit()),
@@ -120,7 +124,7 @@ def save_results(notebook: str, rows: list[dict], histories=(), header: dict | N
         "histories": [h.to_dict() for h in histories],
         **(extra or {}),
     }
-    path = RESULTS_DIR / f"{notebook}.json"
+    path = folder / f"{notebook}.json"
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(payload, indent=1, default=_jsonable))
     tmp.replace(path)

@@ -35,7 +35,12 @@ def test_save_results_and_summary(tmp_path, monkeypatch):
     path = records.save_results("99_test", [{"experiment": "x", "article": 0.72, "ours": 0.9}],
                                 [h], header={"budget": "quick", "hardware": {"cpu": "c", "cores": 2,
                                                                           "gpu": "none"}})
+    assert path == tmp_path / "quick" / "99_test.json"  # tests never overwrite real results
     data = json.loads(path.read_text())
     assert data["budget"] == "quick" and data["histories"][0]["name"] == "a"
+    path = records.save_results("99_test", [{"experiment": "x", "article": 0.72, "ours": 0.9}],
+                                [h], header={"budget": "default", "hardware": {"cpu": "c",
+                                                                            "cores": 2}})
+    assert path == tmp_path / "99_test.json"
     summary = reproduce.write_summary(tmp_path).read_text()
-    assert "| 99_test | x | 72.00% | — | 90.00% | quick |" in summary
+    assert "| 99_test | x | 72.00% | — | 90.00% | default |" in summary
