@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
-import nbdefs  # noqa: E402
+from shared import nbload  # noqa: E402
 
 
 
@@ -39,7 +39,7 @@ def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument("--tiny", action="store_true")
     a = p.parse_args(argv)
-    nb = nbdefs.load("03_all_cnn.ipynb")
+    nb = nbload.load("03_all_cnn.ipynb")
     consumed = model_images_per_s(nb["tf"], 50, 2 if a.tiny else 10, 16 if a.tiny else 32)
     rng = np.random.default_rng(0)
     n_images = 100 if a.tiny else 2000

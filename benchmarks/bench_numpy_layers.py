@@ -1,7 +1,7 @@
 """NumPy layers (notebooks 02 and 05): vectorised forward+backward vs plain loops vs TensorFlow.
 
 The vectorised conv / max-pool come from notebook 05 and dense from ``shared.layers_np``, loaded
-as the notebooks define them (benchmarks/nbdefs.py). The loop versions below are the textbook
+as the notebooks define them (shared/nbload.py). The loop versions below are the textbook
 reference, written only for this comparison. TensorFlow: ``tf.nn.conv2d`` / ``max_pool2d`` /
 ``matmul`` forward plus their gradients via GradientTape, float32, same shapes.
 
@@ -17,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
-import nbdefs  # noqa: E402
+from shared import nbload  # noqa: E402
 from shared import layers_np  # noqa: E402
 
 
@@ -74,7 +74,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     from shared.runtime import import_tensorflow
     tf = import_tensorflow()
-    nb05 = nbdefs.load("05_multichannel_cnn_digits.ipynb")
+    nb05 = nbload.load("05_multichannel_cnn_digits.ipynb")
     rng = np.random.default_rng(0)
     # (N, H, W, Cin, Cout): notebook 05's first layer, and a mid-sized layer to show scaling
     conv_shapes = [(1, 8, 8, 1, 2), (16, 16, 16, 8, 16)] if not a.tiny else [(1, 8, 8, 1, 2)]

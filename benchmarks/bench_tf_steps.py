@@ -1,7 +1,7 @@
 """Train-step throughput of the TensorFlow models: Keras ``fit`` vs our GradientTape step vs our
 hand-written backward step, batch 128, the same layer shapes.
 
-Our steps are the notebooks' own (loaded with benchmarks/nbdefs.py); the Keras twins are in
+Our steps are the notebooks' own (loaded with shared/nbload.py); the Keras twins are in
 benchmarks/keras_models.py. Each candidate is timed for ``--steps`` steps after warm-up, in
 ``--repeats`` alternating rounds; we report the median images/s, the ratios and GFLOP/s
 (3 x forward FLOPs of the convolutions and matmuls).
@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 import keras_models  # noqa: E402
-import nbdefs  # noqa: E402
+from shared import nbload  # noqa: E402
 
 
 def keras_fit_candidate(tf, model, x, y):
@@ -64,7 +64,7 @@ def build(name, tf, batch, size):
     y = tf.constant(rng.integers(0, 10, batch))
     keras = tf.keras
     if name in ("all-cnn", "convpool"):
-        nb = nbdefs.load("03_all_cnn.ipynb")
+        nb = nbload.load("03_all_cnn.ipynb")
         net_name = "All-CNN" if name == "all-cnn" else "ConvPool-CNN"
         init = nb["init_weights"](nb["NETS"][net_name], 0)
         r = tf.constant(0.0)
@@ -75,16 +75,16 @@ def build(name, tf, batch, size):
             cands[label] = step_candidate(step, x, y, r)
         kmodel = keras_models.all_cnn_c(keras, pool=name == "convpool", size=size)
     elif name == "tree":
-        nb = nbdefs.load("01_tree_net.ipynb")
+        nb = nbload.load("01_tree_net.ipynb")
         nb.update(SEED=0, LEARNING_RATE=1e-3, BATCH=batch,
                   layout=nb["tree_layout"](height=size, image_width=size))
-        nbdefs.run_cell(nb, "01_tree_net.ipynb", "STAT_MOMENTUM =")  # params, optimiser state
+        nbload.run_cell(nb, "01_tree_net.ipynb", "STAT_MOMENTUM =")  # params, optimiser state
         flags = nb["Deviations"](False, False, False, False, False).as_tensors()
         cands = {"GradientTape": step_candidate(nb["make_autodiff_step"]("relu"), x, y),
                  "by hand": step_candidate(nb["hand_step"], x, y, tf.constant(0.0), *flags)}
         kmodel = keras_models.tree_net(keras, size=size)
     elif name in ("article-wrn", "wrn-16-8"):
-        nb = nbdefs.load("04_wide_resnet.ipynb")
+        nb = nbload.load("04_wide_resnet.ipynb")
         from shared.tf_layers import Adam
         from shared.tf_train import make_train_step
         model = nb["ArticleWRN"](norm="batch", init="he") if name == "article-wrn" \

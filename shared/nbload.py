@@ -1,7 +1,7 @@
 """Load a notebook's definitions (imports, functions, classes, constants) without running it.
 
-The benchmarks time the layers and training steps exactly as the notebooks define them, rather
-than keeping a second copy that could drift. Every code cell is parsed; only its top-level
+Benchmarks and tests use the layers and training loops exactly as the notebooks define them,
+rather than keeping a second copy that could drift. Every code cell is parsed; only its top-level
 imports, ``def``/``class`` statements and assignments of literal constants are executed, in one
 namespace. Cells that train, load data or plot are skipped.
 """
@@ -13,7 +13,9 @@ import sys
 import types
 from pathlib import Path
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+from shared.runtime import REPO_ROOT
+
+NOTEBOOKS = REPO_ROOT / "notebooks"
 KEEP = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)
 
 
@@ -70,6 +72,9 @@ def load(notebook: str, namespace: dict | None = None) -> dict:
                     exec(compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec"), ns)
                 except NameError:  # a default argument or decorator needing run-time state
                     pass
+                except (KeyError, IndexError, TypeError, AttributeError):
+                    if not isinstance(node, (ast.Assign, ast.AnnAssign)):
+                        raise  # only an assignment that reads run-time data may be skipped
     return ns
 
 

@@ -1,0 +1,83 @@
+"""Every training loop of the series stops with a clear DivergenceError at a huge learning rate.
+
+The loops are taken from the notebooks themselves (shared.nbload), fed tiny data, and run with a
+deliberately absurd learning rate. (Notebook 04's loop is shared.tf_train, tested in
+test_nb04_divergence.py. Notebook 05's 0-vs-1 loop cannot diverge: its cost, an L2 cost on a
+sigmoid output, is at most 0.5 whatever the weights; its 10-class softmax loop is tested here.)
+"""
+import numpy as np
+import pytest
+
+from shared import nbload
+from shared.records import DivergenceError
+
+
+def test_nb05_tenclass_loop_stops():
+    ns = nbload.load("05_multichannel_cnn_digits.ipynb")
+    from shared.data import load_digits
+    x, y = load_digits()
+    ns["x_all"], ns["y_all"] = x[:200, ..., None] / 16.0, y[:200]
+    arch = ns["make_arch"]((2, 4), wiring="article", head="softmax")
+    with pytest.raises(DivergenceError, match="diverged at epoch 1, step"):
+        ns["train_tenclass"](arch, 0, 2, lr=1e4)
+
+
+@pytest.fixture(scope="module")
+def nb02():
+    ns = nbload.load("02_numpy_resnet_stochastic_depth.ipynb")
+    rng = np.random.default_rng(0)
+    ns["x_val"] = rng.random((20, 784), dtype=np.float32)
+    ns["y_val"] = rng.integers(0, 10, 20)
+    return ns
+
+
+def test_nb02_published_loop_stops(nb02):
+    rng = np.random.default_rng(1)
+    nb02.update(x_pub_tr=rng.random((30, 784), dtype=np.float32), y_pub_tr=rng.integers(0, 10, 30),
+                x_pub_te=rng.random((10, 784), dtype=np.float32), y_pub_te=rng.integers(0, 10, 10),
+                LR_MAIN=1e6, LR_SHORTCUT=1e6)
+    params = nb02["published_init"](nb02["PUBLISHED_SIZES"], rng)
+    with pytest.raises(DivergenceError, match="diverged at epoch 1, step"):
+        nb02["train_published"](params, 2, rng)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # the NaN the guard then catches
+def test_nb02_done_right_loop_stops(nb02):
+    rng = np.random.default_rng(2)
+    x, y = rng.random((256, 784), dtype=np.float32), rng.integers(0, 10, 256)
+    nb02["LR"] = 1e6
+    run = nb02["make_run"]("huge lr", 3, 32, 2, 256, seed=0)
+    with pytest.raises(DivergenceError, match="diverged at epoch 1, step"):
+        nb02["train_epoch"](run, x, y, 1)
+
+
+def test_nb03_case_loop_stops():
+    ns = nbload.load("03_all_cnn.ipynb")
+    tf = ns["tf"]
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(8) % 10
+    from shared.data import Standardizer
+    ns.update(CHUNK=4, BASE_LR=1e4, standardize=Standardizer(images),
+              x_test=Standardizer(images)(images), y_test=labels,
+              init={"All-CNN": ns["init_weights"](ns["ALL_CNN"], 0)})
+    batches = ns["EpochBatches"](images, labels, ns["article_augmenter"](), 4, 0, 2)
+    case = ns["Case"]("g", "All-CNN", "amsgrad", "by hand")
+    with pytest.raises(DivergenceError, match="diverged at epoch 1, step"):
+        ns["train_case"](case, batches, 2)
+    assert tf is not None
+
+
+def test_nb01_train_loop_stops():
+    ns = nbload.load("01_tree_net.ipynb")
+    tf = ns["tf"]
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(8, 8, 8, 3)).astype(np.float32)
+    y = rng.integers(0, 10, 8)
+    ns.update(SEED=0, LEARNING_RATE=1e6, BATCH=4, cfg={"epochs": 2, "train_images": 8},
+              layout=ns["tree_layout"](width=4, dense=8, height=8, image_width=8),
+              epoch_data=[(x, y), (x, y)], x_test=x, y_test=y)
+    nbload.run_cell(ns, "01_tree_net.ipynb", "STAT_MOMENTUM =")
+    with pytest.raises(DivergenceError, match="diverged at epoch 1, step"):
+        ns["train"]("huge lr", ns["make_autodiff_step"]("relu"))
+    assert tf is not None
