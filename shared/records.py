@@ -88,7 +88,7 @@ def epoch_progress(epochs: int, desc: str):
 
 
 def show_epoch(bar, row: dict) -> None:
-    bar.set_postfix({k.replace("_", " "): f"{row[k]:.3f}" for k in METRICS if k in row},
+    bar.set_postfix({k.replace("_", " "): f"{row[k]:.4g}" for k in METRICS if k in row},
                     refresh=False)
 
 
