@@ -1,0 +1,67 @@
+"""The tree net's hand-written backward (defined in notebooks/01_tree_net.ipynb) on other shapes.
+
+The notebook checks the article's sizes on 8x8 images; here the same code, taken from the
+notebook's cells, is checked on a non-square input and a narrow net, and bad sizes must be refused.
+"""
+import json
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from shared.gradcheck import assert_grads_close
+from shared.runtime import import_tensorflow
+
+tf = import_tensorflow()
+from shared import tf_layers as L  # noqa: E402
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01_tree_net.ipynb"
+DEFINES = ("def tree_layout", "def unit_forward", "class Deviations")
+
+
+@pytest.fixture(scope="module")
+def nb():
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    namespace = {"tf": tf, "np": np, "L": L, "dataclass": dataclass, "fields": fields}
+    for cell in cells:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and any(d in source for d in DEFINES):
+            exec(compile(source, str(NOTEBOOK), "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("height,width,channels,dense", [(12, 8, 5, 7), (8, 16, 3, 11)])
+def test_tree_backward_matches_tape(nb, height, width, channels, dense):
+    rng = np.random.default_rng(1)
+    layout = nb["tree_layout"](width=channels, dense=dense, height=height, image_width=width)
+    params = nb["make_variables"](nb["initial_weights"](layout, seed=3), tf.float64)
+    x = tf.constant(rng.normal(size=(5, height, width, 3)))
+    y = tf.constant(rng.integers(0, 10, size=5))
+    with tf.GradientTape() as tape:
+        logits, caches = nb["tree_forward"](params, x)
+        loss, dlogits = nb["article_loss"](logits, y)
+    reference = tape.gradient(loss, params)
+    hand = nb["tree_backward"](dlogits, caches)
+    assert_grads_close({k: hand[k] for k in params}, reference, 1e-6)
+
+
+def test_each_deviation_changes_the_gradient(nb):
+    rng = np.random.default_rng(2)
+    layout = nb["tree_layout"](width=4, dense=6, height=8, image_width=8)
+    params = nb["make_variables"](nb["initial_weights"](layout, seed=4), tf.float64)
+    x = tf.constant(rng.normal(size=(4, 8, 8, 3)))
+    logits, caches = nb["tree_forward"](params, x)
+    _, dlogits = nb["article_loss"](logits, tf.constant(rng.integers(0, 10, size=4)))
+    true = nb["tree_backward"](dlogits, caches)
+    Deviations = nb["Deviations"]
+    for flag, r in (("bn_identity", 0.0), ("dilated", 0.5), ("concat_mixup", 0.0)):
+        grads = nb["tree_backward"](dlogits, caches, dev=Deviations(**{flag: True}), r=r)
+        with pytest.raises(AssertionError):
+            assert_grads_close({k: grads[k] for k in params}, true, 1e-6)
+
+
+@pytest.mark.parametrize("height,width", [(30, 32), (32, 6)])
+def test_sizes_not_divisible_by_four_are_refused(nb, height, width):
+    with pytest.raises(ValueError, match="divisible by 4"):
+        nb["tree_layout"](height=height, image_width=width)
