@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,23 +33,10 @@ def worker(steps: int, batch: int, size: int) -> dict:
         tf.config.threading.set_intra_op_parallelism_threads(int(os.environ["BENCH_THREADS"]))
     keras = tf.keras
     model = all_cnn_c(keras, size=size)
-    model.compile(keras.optimizers.Adam(1e-3),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     rng = np.random.default_rng(0)
     x = rng.normal(size=(batch, size, size, 3)).astype(np.float32)
     y = rng.integers(0, 10, batch)
-    ds = tf.data.Dataset.from_tensors((x, y)).repeat()
-    times = []
-
-    class Timer(keras.callbacks.Callback):
-        def on_train_batch_begin(self, b, logs=None):
-            self.t = time.perf_counter()
-
-        def on_train_batch_end(self, b, logs=None):
-            times.append(time.perf_counter() - self.t)
-
-    model.fit(ds, epochs=1, steps_per_epoch=steps + 3, verbose=0, shuffle=False,
-              callbacks=[Timer()])
+    times = common.keras_fit_runner(tf, model, x, y)(steps + 3)
     sec = common.median(times[3:])
     return {"images_per_s": batch / sec,
             "gflops": 3 * forward_flops(model) * batch / sec / 1e9}

@@ -23,28 +23,6 @@ import keras_models  # noqa: E402
 from shared import nbload  # noqa: E402
 
 
-def keras_fit_candidate(tf, model, x, y):
-    """A callable running ``steps`` steps of ``model.fit``; per-step times via a callback."""
-    model.compile(tf.keras.optimizers.Adam(1e-3),
-                  tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    ds = tf.data.Dataset.from_tensors((x, y)).repeat()
-    times = []
-
-    class StepTimer(tf.keras.callbacks.Callback):
-        def on_train_batch_begin(self, b, logs=None):
-            self.t = time.perf_counter()
-
-        def on_train_batch_end(self, b, logs=None):
-            times.append(time.perf_counter() - self.t)
-
-    def run(steps):
-        times.clear()
-        model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False,
-                  callbacks=[StepTimer()])
-        return list(times)
-    return run
-
-
 def step_candidate(step, *args):
     def run(steps):
         out = []
@@ -96,7 +74,7 @@ def build(name, tf, batch, size):
             else keras_models.wrn(keras, 16, 8, size=size)
     else:
         raise ValueError(f"unknown model {name!r}")
-    cands = {"Keras fit": keras_fit_candidate(tf, kmodel, x, y), **cands}
+    cands = {"Keras fit": common.keras_fit_runner(tf, kmodel, x, y), **cands}
     return cands, keras_models.forward_flops(kmodel)
 
 

@@ -41,6 +41,29 @@ def alternate(candidates: dict, n_calls: int, repeats: int, warmup: int = 2) -> 
     return times
 
 
+def keras_fit_runner(tf, model, x, y):
+    """Compile ``model`` (Adam, softmax cross-entropy) and return ``run(steps) -> seconds per
+    step`` that trains it with ``model.fit`` on the batch (x, y), timed by a callback."""
+    model.compile(tf.keras.optimizers.Adam(1e-3),
+                  tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ds = tf.data.Dataset.from_tensors((x, y)).repeat()
+    times = []
+
+    class StepTimer(tf.keras.callbacks.Callback):
+        def on_train_batch_begin(self, b, logs=None):
+            self.t = time.perf_counter()
+
+        def on_train_batch_end(self, b, logs=None):
+            times.append(time.perf_counter() - self.t)
+
+    def run(steps):
+        times.clear()
+        model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False,
+                  callbacks=[StepTimer()])
+        return list(times)
+    return run
+
+
 def median(xs) -> float:
     return statistics.median(xs)
 
