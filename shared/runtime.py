@@ -14,6 +14,7 @@ Used in: every notebook.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
@@ -135,6 +136,20 @@ def run_header(notebook: str, seed: int, settings: dict) -> dict:
     return info
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Point file descriptor 2 at /dev/null for the duration (C++ logging writes there)."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def import_tensorflow(require_gpu: bool | None = None):
     """Import TensorFlow with the project's CPU settings, set before the import.
 
@@ -147,7 +162,11 @@ def import_tensorflow(require_gpu: bool | None = None):
     """
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import tensorflow as tf
+    with _native_stderr_silenced():
+        # TF's C++ start-up notices ("oneDNN custom operations are on", printed at import and at
+        # the first device set-up) ignore TF_CPP_MIN_LOG_LEVEL; Python errors still surface.
+        import tensorflow as tf
+        tf.config.list_logical_devices()
     tf.get_logger().setLevel("ERROR")
     if require_gpu is None:
         require_gpu = os.environ.get("BACKPROP_REQUIRE_GPU", "") == "1"
