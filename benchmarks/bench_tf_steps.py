@@ -83,7 +83,7 @@ def main(argv=None):
     p.add_argument("--tiny", action="store_true")
     p.add_argument("--models", default="all-cnn,convpool,tree,article-wrn,wrn-16-8")
     p.add_argument("--steps", type=int, default=10)
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--batch", type=int, default=128)
     a = p.parse_args(argv)
     size = 32
