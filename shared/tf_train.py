@@ -31,6 +31,7 @@ from typing import Callable
 import numpy as np
 
 from shared.data import minibatches
+from shared.layers_np import softmax_cross_entropy
 from shared.records import History, Timer, check_loss, epoch_progress, show_epoch
 
 
@@ -90,9 +91,7 @@ def evaluate(predict: Callable, x: np.ndarray, y: np.ndarray,
     total_loss, correct = 0.0, 0
     for idx in minibatches(len(x), batch_size):
         logits = np.asarray(predict(x[idx]), dtype=np.float64)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        total_loss -= log_probs[np.arange(len(idx)), y[idx]].sum()
+        total_loss += softmax_cross_entropy(logits, y[idx])[0] * len(idx)
         correct += int((logits.argmax(axis=1) == y[idx]).sum())
     return total_loss / len(x), correct / len(x)
 
