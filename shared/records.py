@@ -80,11 +80,12 @@ class History:
         return h
 
 
-def epoch_progress(epochs: int, desc: str):
-    """A tqdm bar over epochs that prints a handful of updates (small notebook outputs)."""
+def epoch_progress(epochs: int, desc: str, start: int = 1):
+    """A tqdm bar over epochs ``start..epochs`` that prints a handful of updates (small notebook
+    outputs); ``start`` > 1 when a run resumes from a checkpoint."""
     from tqdm import tqdm
-    return tqdm(range(1, epochs + 1), desc=desc, unit="epoch", file=sys.stdout,
-                mininterval=10, ncols=100, leave=True)
+    return tqdm(range(start, epochs + 1), desc=desc, unit="epoch", file=sys.stdout,
+                mininterval=10, ncols=100, leave=True, initial=start - 1, total=epochs)
 
 
 def show_epoch(bar, row: dict) -> None:

@@ -157,6 +157,10 @@ class Adam:
         self.v_max = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables] \
             if amsgrad else [None] * len(self.variables)
 
+    def state_variables(self):
+        """Everything the next update depends on, for checkpoints: t, m, v (and v_max)."""
+        return [self.step, *self.m, *self.v, *(self.v_max if self.amsgrad else [])]
+
     def apply(self, grads, learning_rate=None):
         """One update; ``learning_rate`` overrides the constant one (for schedules)."""
         self.step.assign_add(1)

@@ -100,7 +100,7 @@ def fit(train_step: Callable, predict: Callable, train: tuple, test: tuple, epoc
         batch_size: int, rng: np.random.Generator, name: str, *,
         augment: Callable | None = None, on_epoch_start: Callable | None = None,
         also_test: dict | None = None, allow_divergence: bool = False, bound: float = 1e4,
-        progress: bool = True) -> History:
+        progress: bool = True, checkpoint=None, state=None) -> History:
     """Train for ``epochs`` and evaluate on ``test`` after each; returns the ``History``.
 
     ``on_epoch_start(epoch)`` is the hook for learning-rate schedules (epochs count from 1).
@@ -108,11 +108,16 @@ def fit(train_step: Callable, predict: Callable, train: tuple, test: tuple, epoc
     ``test_loss_<name>`` / ``test_acc_<name>`` (one training run, several test pipelines).
     Raises ``DivergenceError`` (unless ``allow_divergence``) as soon as a training loss is
     non-finite or above ``bound``.
+    ``checkpoint`` (a ``shared.checkpoint.Checkpoint``) saves ``state`` (the model's and the
+    optimiser's variables), ``rng`` and the records after every epoch, and a rerun resumes after
+    the last saved epoch.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs}, {batch_size}")
     history = History(name)
-    epoch_iter = epoch_progress(epochs, name) if progress else range(1, epochs + 1)
+    everything = {"state": state if state is not None else {}, "rng": rng, "history": history}
+    first = checkpoint.resume(everything) if checkpoint is not None else 1
+    epoch_iter = epoch_progress(epochs, name, start=first) if progress else range(first, epochs + 1)
     for epoch in epoch_iter:
         if on_epoch_start is not None:
             on_epoch_start(epoch)
@@ -126,6 +131,8 @@ def fit(train_step: Callable, predict: Callable, train: tuple, test: tuple, epoc
         for key, data in (also_test or {}).items():
             row[f"test_loss_{key}"], row[f"test_acc_{key}"] = evaluate(predict, *data)
         history.add(**row)
+        if checkpoint is not None:
+            checkpoint.save_state(epoch, everything)
         if progress:
             show_epoch(epoch_iter, row)
     return history

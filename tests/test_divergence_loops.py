@@ -17,6 +17,7 @@ def test_nb05_tenclass_loop_stops():
     from shared.data import load_digits
     x, y = load_digits()
     ns["x_all"], ns["y_all"] = x[:200, ..., None] / 16.0, y[:200]
+    ns["cfg"] = {"checkpoint": False}
     arch = ns["make_arch"]((2, 4), wiring="article", head="softmax")
     with pytest.raises(DivergenceError, match="diverged at epoch 1, step"):
         ns["train_tenclass"](arch, 0, 2, lr=1e4)
@@ -28,6 +29,7 @@ def nb02():
     rng = np.random.default_rng(0)
     ns["x_val"] = rng.random((20, 784), dtype=np.float32)
     ns["y_val"] = rng.integers(0, 10, 20)
+    ns["cfg"] = {"checkpoint": False}
     return ns
 
 
@@ -58,7 +60,7 @@ def test_nb03_case_loop_stops():
     images = rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
     labels = np.arange(8) % 10
     from shared.data import Standardizer
-    ns.update(CHUNK=4, BASE_LR=1e4, standardize=Standardizer(images),
+    ns.update(CHUNK=4, BASE_LR=1e4, standardize=Standardizer(images), cfg={"checkpoint": False},
               x_test=Standardizer(images)(images), y_test=labels,
               init={"All-CNN": ns["init_weights"](ns["ALL_CNN"], 0)})
     batches = ns["EpochBatches"](images, labels, ns["article_augmenter"](), 4, 0, 2)
@@ -74,7 +76,7 @@ def test_nb01_train_loop_stops():
     rng = np.random.default_rng(4)
     x = rng.normal(size=(8, 8, 8, 3)).astype(np.float32)
     y = rng.integers(0, 10, 8)
-    ns.update(SEED=0, LEARNING_RATE=1e6, BATCH=4, cfg={"epochs": 2, "train_images": 8},
+    ns.update(SEED=0, LEARNING_RATE=1e6, BATCH=4, cfg={"epochs": 2, "train_images": 8, "checkpoint": False},
               layout=ns["tree_layout"](width=4, dense=8, height=8, image_width=8),
               epoch_data=[(x, y), (x, y)], x_test=x, y_test=y)
     nbload.run_cell(ns, "01_tree_net.ipynb", "STAT_MOMENTUM =")

@@ -1,0 +1,207 @@
+"""Interrupted training runs resume to the same final state as uninterrupted ones.
+
+Each notebook's own training loop (loaded with shared.nbload) is run on tiny data with
+checkpoints switched on (as at the full budget): once straight through, and once interrupted
+right after epoch 2 and then called again. The second call must pick up at epoch 3 and end with
+exactly the same weights, optimiser state and records as the straight run. Notebook 04's loop is
+shared.tf_train.fit, tested with a small model.
+"""
+import numpy as np
+import pytest
+
+import shared.checkpoint
+from shared import nbload
+from shared.checkpoint import Checkpoint
+
+EPOCHS = 4
+
+
+class Interrupted(Exception):
+    pass
+
+
+@pytest.fixture
+def checkpoint_dirs(tmp_path, monkeypatch):
+    """use("a") points every Checkpoint at tmp_path/a; interrupt_after(n) makes save_state raise
+    right after it has saved epoch n (a kernel killed between two epochs)."""
+    original = Checkpoint.save_state
+
+    class Control:
+        def use(self, name):
+            monkeypatch.setattr(shared.checkpoint, "CHECKPOINT_DIR", tmp_path / name)
+
+        def interrupt_after(self, epoch):
+            def save_then_stop(ckpt, e, state):
+                original(ckpt, e, state)
+                if epoch is not None and e == epoch:
+                    raise Interrupted(f"stopped after epoch {e}")
+            monkeypatch.setattr(Checkpoint, "save_state", save_then_stop)
+
+        def final_arrays(self, name):
+            files = sorted((tmp_path / name).rglob("*.npz"))
+            assert files, f"no checkpoint written under {tmp_path / name}"
+            return {f.relative_to(tmp_path / name).as_posix(): Checkpoint(f).load() for f in files}
+
+    return Control()
+
+
+def straight_and_resumed(control, run):
+    """Final checkpoints of a straight run and of a run interrupted after epoch 2, resumed."""
+    control.use("straight")
+    control.interrupt_after(None)
+    straight_result = run()
+    control.use("resumed")
+    control.interrupt_after(2)
+    with pytest.raises(Interrupted):
+        run()
+    stopped = control.final_arrays("resumed")
+    # the interrupted run stopped right after its epoch 2 (a run trained beside it may be behind)
+    assert max(epoch for epoch, _, _ in stopped.values()) == 2
+    control.interrupt_after(None)
+    resumed_result = run()
+    return (control.final_arrays("straight"), straight_result,
+            control.final_arrays("resumed"), resumed_result)
+
+
+def assert_same_checkpoints(a, b):
+    assert a.keys() == b.keys()
+    for name in a:
+        (epoch_a, arrays_a, state_a), (epoch_b, arrays_b, state_b) = a[name], b[name]
+        assert epoch_a == epoch_b == EPOCHS, name
+        assert arrays_a.keys() == arrays_b.keys(), name
+        for key in arrays_a:
+            assert arrays_a[key].tobytes() == arrays_b[key].tobytes(), f"{name}: {key} differs"
+        assert _strip_seconds(state_a) == _strip_seconds(state_b), name
+
+
+def _strip_seconds(state):
+    # wall-clock fields differ between any two runs; everything else must be equal
+    def clean(value):
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()
+                    if "seconds" not in k and k.rsplit("/", 1)[-1] != "waited"}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+    return clean(state)
+
+
+def test_nb05_loops_resume(checkpoint_dirs):
+    ns = nbload.load("05_multichannel_cnn_digits.ipynb")
+    from shared.data import load_digits
+    x, y = load_digits()
+    ns["x_all"], ns["y_all"] = x[:300, ..., None] / 16.0, y[:300]
+    ns["cfg"] = {"checkpoint": True}
+    arch = ns["make_arch"]((2, 4), wiring="article", head="softmax")
+    a, ha, b, hb = straight_and_resumed(checkpoint_dirs,
+                                        lambda: ns["train_tenclass"](arch, 0, EPOCHS))
+    assert_same_checkpoints(a, b)
+    assert ha["test_loss"] == hb["test_loss"] and len(hb) == EPOCHS
+
+
+def test_nb02_loops_resume(checkpoint_dirs):
+    ns = nbload.load("02_numpy_resnet_stochastic_depth.ipynb")
+    rng = np.random.default_rng(0)
+    ns.update(cfg={"checkpoint": True}, x_val=rng.random((20, 784), dtype=np.float32),
+              y_val=rng.integers(0, 10, 20))
+    x, y = rng.random((300, 784), dtype=np.float32), rng.integers(0, 10, 300)
+
+    def run():
+        # two runs trained side by side, one with stochastic depth, as in the notebook
+        runs = [ns["make_run"]("constant", 3, 16, EPOCHS, 300, seed=0),
+                ns["make_run"]("stochastic", 3, 16, EPOCHS, 300, seed=0,
+                               survival=np.array([1.0, 0.8, 0.6]))]
+        ns["train"](runs, x, y)
+        return [r["history"]["train_loss"] for r in runs]
+    a, ha, b, hb = straight_and_resumed(checkpoint_dirs, run)
+    assert_same_checkpoints(a, b)
+    assert ha == hb
+
+
+def test_nb01_loop_resumes(checkpoint_dirs):
+    ns = nbload.load("01_tree_net.ipynb")
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(8, 8, 8, 3)).astype(np.float32)
+    y = rng.integers(0, 10, 8)
+    ns.update(SEED=0, LEARNING_RATE=1e-3, BATCH=4,
+              cfg={"epochs": EPOCHS, "train_images": 8, "checkpoint": True},
+              layout=ns["tree_layout"](width=4, dense=8, height=8, image_width=8),
+              epoch_data=[(x, y)] * EPOCHS, x_test=x, y_test=y)
+    from shared.runtime import seed_everything
+    seed_everything(0)   # as the notebook does: TensorFlow's deterministic kernels
+    nbload.run_cell(ns, "01_tree_net.ipynb", "STAT_MOMENTUM =")
+
+    def run():
+        autodiff = ns["train"]("autodiff", ns["make_autodiff_step"]("relu"))
+        by_hand = ns["train"]("by hand", ns["hand_step"], ns["hand_args"](ns["Deviations"]()))
+        return autodiff["test_loss"], by_hand["test_loss"]
+    a, ha, b, hb = straight_and_resumed(checkpoint_dirs, run)
+    assert_same_checkpoints(a, b)
+    assert ha == hb
+
+
+def test_nb03_loop_resumes(checkpoint_dirs):
+    ns = nbload.load("03_all_cnn.ipynb")
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(8) % 10
+    from shared.data import Standardizer
+    from shared.runtime import seed_everything
+    seed_everything(0)   # as the notebook does: TensorFlow's deterministic kernels
+    ns.update(CHUNK=4, standardize=Standardizer(images), cfg={"checkpoint": True},
+              x_test=Standardizer(images)(images), y_test=labels,
+              init={"All-CNN": ns["init_weights"](ns["ALL_CNN"], 0)})
+
+    def run():
+        batches = ns["EpochBatches"](images, labels, ns["article_augmenter"](), 4, 0, EPOCHS)
+        histories = []
+        for case in (ns["Case"]("g", "All-CNN", "amsgrad", "by hand", skips=True),
+                     ns["Case"]("f", "All-CNN", "adam", "autodiff")):
+            histories.append(ns["train_case"](case, batches, EPOCHS)[0]["test_loss"])
+        return histories
+    a, ha, b, hb = straight_and_resumed(checkpoint_dirs, run)
+    assert_same_checkpoints(a, b)
+    assert ha == hb
+
+
+def test_tf_train_fit_resumes(checkpoint_dirs):
+    from shared.runtime import import_tensorflow, seed_everything
+    tf = import_tensorflow()
+    from shared.tf_layers import Adam
+    from shared.tf_train import fit, make_predict, make_train_step
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(48, 8, 8, 3)).astype(np.float32), rng.integers(0, 10, 48)
+
+    def run():
+        seed_everything(0)
+        w = tf.Variable(tf.random.normal((3, 3, 3, 4), stddev=0.3))
+        v = tf.Variable(tf.random.normal((4, 10), stddev=0.3))
+
+        def model(xb, training=False):
+            return tf.reduce_mean(tf.nn.relu(tf.nn.conv2d(xb, w, 1, "SAME")), axis=[1, 2]) @ v
+        adam = Adam([w, v], learning_rate=1e-2)
+        history = fit(make_train_step(model, [w, v], adam.apply), make_predict(model), (x, y),
+                      (x, y), EPOCHS, 16, np.random.default_rng(1), "tiny", progress=False,
+                      augment=lambda xb, r: xb + r.normal(size=xb.shape).astype(np.float32),
+                      checkpoint=Checkpoint.for_run("04_wide_resnet", "tiny", True),
+                      state={"model": [w, v], "optimizer": adam.state_variables()})
+        return history["train_loss"]
+    a, ha, b, hb = straight_and_resumed(checkpoint_dirs, run)
+    assert_same_checkpoints(a, b)
+    assert ha == hb
+
+
+def test_checkpoint_from_another_run_is_refused(tmp_path):
+    ckpt = Checkpoint(tmp_path / "x")
+    ckpt.save_state(1, {"w": np.zeros(3)})
+    with pytest.raises(ValueError, match="delete it"):
+        ckpt.resume({"w": np.zeros(4)})
+    with pytest.raises(ValueError, match="delete it"):
+        ckpt.resume({"u": np.zeros(3)})
+
+
+def test_checkpoints_are_off_unless_asked(tmp_path, monkeypatch):
+    monkeypatch.setattr(shared.checkpoint, "CHECKPOINT_DIR", tmp_path)
+    ckpt = Checkpoint.for_run("05_multichannel_cnn_digits", "a run", enabled=False)
+    ckpt.save_state(1, {"w": np.zeros(3)})
+    assert ckpt.resume({"w": np.ones(3)}) == 1 and not any(tmp_path.iterdir())
