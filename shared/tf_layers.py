@@ -96,21 +96,23 @@ def elu_forward(x):
 
 
 def elu_backward(dout, cache):
-    # d/dx elu = 1 for x > 0, exp(x) = elu(x) + 1 otherwise
-    x, out = cache
-    return tf.where(x > 0, dout, dout * (out + 1))
+    # d/dx elu = 1 for x > 0, exp(x) = elu(x) + 1 otherwise; exp(x) <= 1 exactly when x <= 0, so
+    # min(elu(x) + 1, 1) is the derivative on both sides (one fewer pass over the array than a
+    # select on x > 0, and bit for bit the same numbers)
+    _, out = cache
+    return dout * tf.minimum(out + 1, 1)
 
 
 # ----------------------------------------------------------------------------- pooling
 def avgpool2x2_forward(x):
-    """Mean over non-overlapping 2x2 windows: (N, H, W, C) -> (N, H/2, W/2, C)."""
+    """Mean over non-overlapping 2x2 windows: (N, H, W, C) -> (N, H/2, W/2, C), H and W even."""
     return tf.nn.avg_pool2d(x, 2, 2, "VALID"), tf.shape(x)
 
 
 def avgpool2x2_backward(dout, x_shape):
-    # each input pixel contributed 1/4 of its window's mean
-    up = tf.repeat(tf.repeat(dout, 2, axis=1), 2, axis=2) / 4
-    return up[:, :x_shape[1], :x_shape[2], :]
+    # each input pixel contributed 1/4 of its window's mean (H and W even); dividing before
+    # upsampling divides 4x fewer numbers
+    return tf.repeat(tf.repeat(dout / 4, 2, axis=1), 2, axis=2)
 
 
 def global_avgpool_forward(x):
