@@ -128,7 +128,7 @@ class Checkpoint:
                 else:
                     raise ValueError(f"checkpoint {self.path}: {key!r} does not fit this run; "
                                      "delete it to start afresh")
-            if not isinstance(container, dict) or meta.get(key, ["value"])[0] not in ("value",):
+            if not isinstance(container, dict) or meta.get(key, ["value"])[0] != "value":
                 raise ValueError(f"checkpoint {self.path}: {key!r} does not fit this run; "
                                  "delete it to start afresh")
             container[name] = value

@@ -13,6 +13,8 @@ import shared.checkpoint
 from shared import nbload
 from shared.checkpoint import Checkpoint
 
+from notebook_loops import tiny_all_cnn, tiny_tree_net  # tests/notebook_loops.py
+
 EPOCHS = 4
 
 
@@ -119,17 +121,7 @@ def test_nb02_loops_resume(checkpoint_dirs):
 
 
 def test_nb01_loop_resumes(checkpoint_dirs):
-    ns = nbload.load("01_tree_net.ipynb")
-    rng = np.random.default_rng(4)
-    x = rng.normal(size=(8, 8, 8, 3)).astype(np.float32)
-    y = rng.integers(0, 10, 8)
-    ns.update(SEED=0, LEARNING_RATE=1e-3, BATCH=4,
-              cfg={"epochs": EPOCHS, "train_images": 8, "checkpoint": True},
-              layout=ns["tree_layout"](width=4, dense=8, height=8, image_width=8),
-              epoch_data=[(x, y)] * EPOCHS, x_test=x, y_test=y)
-    from shared.runtime import seed_everything
-    seed_everything(0)   # as the notebook does: TensorFlow's deterministic kernels
-    nbload.run_cell(ns, "01_tree_net.ipynb", "STAT_MOMENTUM =")
+    ns = tiny_tree_net(EPOCHS, learning_rate=1e-3, checkpoint=True)
 
     def run():
         autodiff = ns["train"]("autodiff", ns["make_autodiff_step"]("relu"))
@@ -141,16 +133,7 @@ def test_nb01_loop_resumes(checkpoint_dirs):
 
 
 def test_nb03_loop_resumes(checkpoint_dirs):
-    ns = nbload.load("03_all_cnn.ipynb")
-    rng = np.random.default_rng(3)
-    images = rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
-    labels = np.arange(8) % 10
-    from shared.data import Standardizer
-    from shared.runtime import seed_everything
-    seed_everything(0)   # as the notebook does: TensorFlow's deterministic kernels
-    ns.update(CHUNK=4, standardize=Standardizer(images), cfg={"checkpoint": True},
-              x_test=Standardizer(images)(images), y_test=labels,
-              init={"All-CNN": ns["init_weights"](ns["ALL_CNN"], 0)})
+    ns, images, labels = tiny_all_cnn(checkpoint=True)
 
     def run():
         batches = ns["EpochBatches"](images, labels, ns["article_augmenter"](), 4, 0, EPOCHS)

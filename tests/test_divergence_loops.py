@@ -11,6 +11,8 @@ import pytest
 from shared import nbload
 from shared.records import DivergenceError
 
+from notebook_loops import tiny_all_cnn, tiny_tree_net  # tests/notebook_loops.py
+
 
 def test_nb05_tenclass_loop_stops():
     ns = nbload.load("05_multichannel_cnn_digits.ipynb")
@@ -54,32 +56,14 @@ def test_nb02_done_right_loop_stops(nb02):
 
 
 def test_nb03_case_loop_stops():
-    ns = nbload.load("03_all_cnn.ipynb")
-    tf = ns["tf"]
-    rng = np.random.default_rng(3)
-    images = rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
-    labels = np.arange(8) % 10
-    from shared.data import Standardizer
-    ns.update(CHUNK=4, BASE_LR=1e4, standardize=Standardizer(images), cfg={"checkpoint": False},
-              x_test=Standardizer(images)(images), y_test=labels,
-              init={"All-CNN": ns["init_weights"](ns["ALL_CNN"], 0)})
+    ns, images, labels = tiny_all_cnn(checkpoint=False, BASE_LR=1e4)
     batches = ns["EpochBatches"](images, labels, ns["article_augmenter"](), 4, 0, 2)
     case = ns["Case"]("g", "All-CNN", "amsgrad", "by hand")
     with pytest.raises(DivergenceError, match="diverged at epoch 1, step"):
         ns["train_case"](case, batches, 2)
-    assert tf is not None
 
 
 def test_nb01_train_loop_stops():
-    ns = nbload.load("01_tree_net.ipynb")
-    tf = ns["tf"]
-    rng = np.random.default_rng(4)
-    x = rng.normal(size=(8, 8, 8, 3)).astype(np.float32)
-    y = rng.integers(0, 10, 8)
-    ns.update(SEED=0, LEARNING_RATE=1e6, BATCH=4, cfg={"epochs": 2, "train_images": 8, "checkpoint": False},
-              layout=ns["tree_layout"](width=4, dense=8, height=8, image_width=8),
-              epoch_data=[(x, y), (x, y)], x_test=x, y_test=y)
-    nbload.run_cell(ns, "01_tree_net.ipynb", "STAT_MOMENTUM =")
+    ns = tiny_tree_net(2, learning_rate=1e6, checkpoint=False)
     with pytest.raises(DivergenceError, match="diverged at epoch 1, step"):
         ns["train"]("huge lr", ns["make_autodiff_step"]("relu"))
-    assert tf is not None

@@ -3,32 +3,23 @@
 The notebook checks the article's sizes on 8x8 images; here the same code, taken from the
 notebook's cells, is checked on a non-square input and a narrow net, and bad sizes must be refused.
 """
-import json
-from dataclasses import dataclass, fields
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from shared import nbload
 from shared.gradcheck import assert_grads_close
 from shared.runtime import import_tensorflow
 
 tf = import_tensorflow()
-from shared import tf_layers as L  # noqa: E402
-
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01_tree_net.ipynb"
-DEFINES = ("def tree_layout", "def unit_forward", "class Deviations")
 
 
 @pytest.fixture(scope="module")
 def nb():
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
-    namespace = {"tf": tf, "np": np, "L": L, "dataclass": dataclass, "fields": fields}
-    for cell in cells:
-        source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and any(d in source for d in DEFINES):
-            exec(compile(source, str(NOTEBOOK), "exec"), namespace)
-    return namespace
+    ns = nbload.load("01_tree_net.ipynb")
+    missing = [name for name in ("tree_layout", "make_variables", "initial_weights", "tree_forward",
+                                 "article_loss", "tree_backward", "Deviations") if name not in ns]
+    assert not missing, f"notebook 01 no longer defines {missing}"
+    return ns
 
 
 @pytest.mark.parametrize("height,width,channels,dense", [(12, 8, 5, 7), (8, 16, 3, 11)])

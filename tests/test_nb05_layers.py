@@ -3,30 +3,19 @@
 The layers live in the notebook (only it uses them), so this test reads their definitions from the
 .ipynb and checks them on random shapes, paddings and seeds, printing the trial on failure.
 """
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from shared import nbload
 from shared.gradcheck import numerical_gradient_array, rel_error
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_multichannel_cnn_digits.ipynb"
 LAYERS = ("zero_pad", "conv_forward", "conv_backward", "conv_forward_naive", "maxpool_forward",
           "maxpool_backward", "channel_activation_forward", "channel_activation_backward")
 
 
 @pytest.fixture(scope="module")
 def nb():
-    namespace = {}
-    exec("import numpy as np\n"
-         "from numpy.lib.stride_tricks import sliding_window_view\n"
-         "from shared.layers_np import ACTIVATIONS", namespace)
-    for cell in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]:
-        source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and source.startswith("def ") and \
-                any(f"def {name}(" in source for name in LAYERS):
-            exec(compile(source, str(NOTEBOOK), "exec"), namespace)
+    namespace = nbload.load("05_multichannel_cnn_digits.ipynb")
     missing = [name for name in LAYERS if name not in namespace]
     assert not missing, f"notebook 05 no longer defines {missing}"
     return namespace

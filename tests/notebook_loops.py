@@ -1,0 +1,40 @@
+"""Tiny set-ups of the notebooks' own TensorFlow training loops, shared by the tests that drive
+them (divergence guard, interrupt-and-resume). Each loads the notebook's definitions with
+shared.nbload and feeds them a few random images instead of CIFAR-10."""
+import numpy as np
+
+from shared import nbload
+from shared.data import Standardizer
+from shared.runtime import seed_everything
+
+
+def tiny_tree_net(epochs: int, learning_rate: float, checkpoint: bool) -> dict:
+    """Notebook 01's training state (its "STAT_MOMENTUM =" cell) for a 4-channel tree with
+    8-unit dense layers, trained on the same 8 random 8x8 images every epoch."""
+    ns = nbload.load("01_tree_net.ipynb")
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(8, 8, 8, 3)).astype(np.float32)
+    y = rng.integers(0, 10, 8)
+    ns.update(SEED=0, LEARNING_RATE=learning_rate, BATCH=4,
+              cfg={"epochs": epochs, "train_images": 8, "checkpoint": checkpoint},
+              layout=ns["tree_layout"](width=4, dense=8, height=8, image_width=8),
+              epoch_data=[(x, y)] * epochs, x_test=x, y_test=y)
+    seed_everything(0)   # as the notebook does: TensorFlow's deterministic kernels
+    nbload.run_cell(ns, "01_tree_net.ipynb", "STAT_MOMENTUM =")
+    return ns
+
+
+def tiny_all_cnn(checkpoint: bool, **overrides):
+    """Notebook 03's definitions set up for All-CNN on 8 random 32x32 images, which also serve as
+    the test set. Returns (namespace, images, labels); ``overrides`` replace notebook constants
+    (BASE_LR, say)."""
+    ns = nbload.load("03_all_cnn.ipynb")
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(8) % 10
+    seed_everything(0)   # as the notebook does: TensorFlow's deterministic kernels
+    standardize = Standardizer(images)
+    ns.update(CHUNK=4, standardize=standardize, cfg={"checkpoint": checkpoint},
+              x_test=standardize(images), y_test=labels,
+              init={"All-CNN": ns["init_weights"](ns["ALL_CNN"], 0)}, **overrides)
+    return ns, images, labels
