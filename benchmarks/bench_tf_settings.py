@@ -8,7 +8,6 @@ worker process; settings alternate over repetitions. Model: All-CNN-C, Keras ``f
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -43,16 +42,7 @@ def worker(steps: int, batch: int, size: int) -> dict:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser()
-    p.add_argument("--tiny", action="store_true")
-    p.add_argument("--worker", action="store_true")
-    p.add_argument("--steps", type=int, default=10)
-    p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--size", type=int, default=32)
-    p.add_argument("--repeats", type=int, default=2)
-    a = p.parse_args(argv)
-    if a.tiny:
-        a.steps, a.batch, a.size, a.repeats = 2, 4, 16, 1
+    a = common.step_arguments(argv, lambda p: p.add_argument("--worker", action="store_true"))
     if a.worker:
         print(json.dumps(worker(a.steps, a.batch, a.size)))
         return

@@ -10,7 +10,6 @@ benchmarks/keras_models.py. Each candidate is timed for ``--steps`` steps after 
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -79,21 +78,13 @@ def build(name, tf, batch, size):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser()
-    p.add_argument("--tiny", action="store_true")
-    p.add_argument("--models", default="all-cnn,convpool,tree,article-wrn,wrn-16-8")
-    p.add_argument("--steps", type=int, default=10)
-    p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--batch", type=int, default=128)
-    a = p.parse_args(argv)
-    size = 32
-    if a.tiny:
-        a.steps, a.repeats, a.batch, size = 2, 1, 4, 16
+    a = common.step_arguments(argv, lambda p: p.add_argument(
+        "--models", default="all-cnn,convpool,tree,article-wrn,wrn-16-8"))
     from shared.runtime import import_tensorflow
     tf = import_tensorflow()
     rows = []
     for name in a.models.split(","):
-        cands, flops = build(name, tf, a.batch, size)
+        cands, flops = build(name, tf, a.batch, a.size)
         for run in cands.values():  # warm-up: tracing and first-call costs
             run(2)
         times = {k: [] for k in cands}
@@ -106,7 +97,7 @@ def main(argv=None):
                          f"{rate[k] / rate['Keras fit']:.2f}x",
                          f"{rate[k] / rate['GradientTape']:.2f}x" if "GradientTape" in rate else "—"])
         print(rows[-len(cands):], flush=True)
-    body = (f"Batch {a.batch}, {size}x{size} images, float32, median of {a.steps} steps x "
+    body = (f"Batch {a.batch}, {a.size}x{a.size} images, float32, median of {a.steps} steps x "
             f"{a.repeats} alternating rounds after warm-up. Our steps are the notebooks' "
             "`tf.function` steps; `by hand` is the hand-written backward with the hand-written "
             "optimiser.\n\n" + common.table(

@@ -5,6 +5,7 @@ script at ``--tiny`` size so that none of them rots.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import statistics
@@ -62,6 +63,23 @@ def keras_fit_runner(tf, model, x, y):
                   callbacks=[StepTimer()])
         return list(times)
     return run
+
+
+def step_arguments(argv=None, add_options=None) -> argparse.Namespace:
+    """Command line of the train-step benchmarks: --steps, --repeats, --batch, --size and
+    --tiny, which shrinks them all to a smoke run; ``add_options(parser)`` adds a script's own."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--tiny", action="store_true")
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--size", type=int, default=32)
+    if add_options is not None:
+        add_options(p)
+    a = p.parse_args(argv)
+    if a.tiny:
+        a.steps, a.repeats, a.batch, a.size = 2, 1, 4, 16
+    return a
 
 
 def median(xs) -> float:
