@@ -56,9 +56,9 @@ def build(name, tf, batch, size):
         nb.update(SEED=0, LEARNING_RATE=1e-3, BATCH=batch,
                   layout=nb["tree_layout"](height=size, image_width=size))
         nbload.run_cell(nb, "01_tree_net.ipynb", "STAT_MOMENTUM =")  # params, optimiser state
-        flags = nb["Deviations"](False, False, False, False, False).as_tensors()
+        hand_step, _ = nb["hand_run"](nb["Deviations"]())   # correct backprop
         cands = {"GradientTape": step_candidate(nb["make_autodiff_step"]("relu"), x, y),
-                 "by hand": step_candidate(nb["hand_step"], x, y, tf.constant(0.0), *flags)}
+                 "by hand": step_candidate(hand_step, x, y, tf.constant(0.0))}
         kmodel = keras_models.tree_net(keras, size=size)
     elif name in ("article-wrn", "wrn-16-8"):
         nb = nbload.load("04_wide_resnet.ipynb")

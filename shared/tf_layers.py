@@ -8,6 +8,12 @@ The convolution backward uses TensorFlow's own transposed-convolution kernels
 (``Conv2DBackpropInput`` / ``Conv2DBackpropFilter``), the same ones autodiff calls, so a
 hand-written training step costs what an autodiff step costs.
 
+Outside the convolutions, a CPU step's time goes into passes over big arrays, one per element-wise
+operation, so the backward formulas avoid needless ones (no array of zeros for ReLU's mask; mean
+pooling upsamples with one broadcast). XLA could fuse each formula into a single pass, but calling
+an XLA-compiled function inside the training step made repeated runs differ in the last bits on
+this machine, so the layers stay plain TensorFlow (benchmarks/RESULTS.md).
+
 Explained in: conv and batch norm in 01 (tree net), ELU / pooling / AMSGrad in 03 (All-CNN);
 reused in 04 (batch norm).
 """
@@ -87,7 +93,7 @@ def relu_forward(x):
 
 
 def relu_backward(dout, x):
-    return tf.where(x > 0, dout, tf.zeros_like(dout))
+    return tf.where(x > 0, dout, tf.constant(0, dout.dtype))  # a scalar: no array of zeros
 
 
 def elu_forward(x):
@@ -110,9 +116,11 @@ def avgpool2x2_forward(x):
 
 
 def avgpool2x2_backward(dout, x_shape):
-    # each input pixel contributed 1/4 of its window's mean (H and W even); dividing before
-    # upsampling divides 4x fewer numbers
-    return tf.repeat(tf.repeat(dout / 4, 2, axis=1), 2, axis=2)
+    # each input pixel contributed 1/4 of its window's mean (H and W even): every value of
+    # dout / 4 is copied to its 2x2 window in one broadcast (N, H/2, 2, W/2, 2, C) -> (N, H, W, C)
+    quarter = (dout / 4)[:, :, None, :, None, :]
+    n, h, w, c = tf.unstack(tf.shape(dout))
+    return tf.reshape(tf.broadcast_to(quarter, [n, h, 2, w, 2, c]), x_shape)
 
 
 def global_avgpool_forward(x):

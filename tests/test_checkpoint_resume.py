@@ -125,7 +125,7 @@ def test_nb01_loop_resumes(checkpoint_dirs):
 
     def run():
         autodiff = ns["train"]("autodiff", ns["make_autodiff_step"]("relu"))
-        by_hand = ns["train"]("by hand", ns["hand_step"], ns["hand_args"](ns["Deviations"]()))
+        by_hand = ns["train"]("by hand", *ns["hand_run"](ns["Deviations"]()))
         return autodiff["test_loss"], by_hand["test_loss"]
     a, ha, b, hb = straight_and_resumed(checkpoint_dirs, run)
     assert_same_checkpoints(a, b)
