@@ -3,8 +3,9 @@ hand-written backward step, batch 128, the same layer shapes.
 
 Our steps are the notebooks' own (loaded with shared/nbload.py); the Keras twins are in
 benchmarks/keras_models.py. Each candidate is timed for ``--steps`` steps after warm-up, in
-``--repeats`` alternating rounds; we report the median images/s, the ratios and GFLOP/s
-(3 x forward FLOPs of the convolutions and matmuls).
+``--repeats`` rounds in which the candidates take turns to go first; we report the median
+images/s, the ratios (with their range over the rounds) and GFLOP/s (3 x forward FLOPs of the
+convolutions and matmuls).
 
     python benchmarks/bench_tf_steps.py [--tiny] [--models all-cnn,convpool,tree,article-wrn,wrn-16-8]
 """
@@ -79,7 +80,7 @@ def build(name, tf, batch, size):
 
 def main(argv=None):
     a = common.step_arguments(argv, lambda p: p.add_argument(
-        "--models", default="all-cnn,convpool,tree,article-wrn,wrn-16-8"))
+        "--models", default="all-cnn,convpool,tree,article-wrn,wrn-16-8"), steps=5, repeats=4)
     from shared.runtime import import_tensorflow
     tf = import_tensorflow()
     rows = []
@@ -87,24 +88,39 @@ def main(argv=None):
         cands, flops = build(name, tf, a.batch, a.size)
         for run in cands.values():  # warm-up: tracing and first-call costs
             run(2)
-        times = {k: [] for k in cands}
-        for _ in range(a.repeats):
-            for k, run in cands.items():
-                times[k] += run(a.steps)
+        names, times, rounds = list(cands), {k: [] for k in cands}, []
+        for r in range(a.repeats):
+            # each candidate goes first in turn, so that a machine slowing down or speeding up
+            # during the run favours none of them
+            order = names[r % len(names):] + names[:r % len(names)]
+            this_round = {}
+            for k in order:
+                seconds = cands[k](a.steps)
+                times[k] += seconds
+                this_round[k] = common.median(seconds)
+            rounds.append(this_round)
         rate = {k: a.batch / common.median(v) for k, v in times.items()}
+
+        def ratio(k, ref):
+            if ref not in rate:
+                return "—"
+            if k == ref:
+                return "1.00x"
+            per_round = [rd[ref] / rd[k] for rd in rounds]
+            return f"{rate[k] / rate[ref]:.2f}x ({min(per_round):.2f}-{max(per_round):.2f})"
         for k in cands:
             rows.append([name, k, f"{rate[k]:.1f}", f"{3 * flops * rate[k] / 1e9:.0f}",
-                         f"{rate[k] / rate['Keras fit']:.2f}x",
-                         f"{rate[k] / rate['GradientTape']:.2f}x" if "GradientTape" in rate else "—"])
+                         ratio(k, "Keras fit"), ratio(k, "GradientTape")])
         print(rows[-len(cands):], flush=True)
-    body = (f"Batch {a.batch}, {a.size}x{a.size} images, float32, median of {a.steps} steps x "
-            f"{a.repeats} alternating rounds after warm-up. Our steps are the notebooks' "
-            "`tf.function` steps; `by hand` is the hand-written backward with the hand-written "
-            "optimiser.\n\n" + common.table(
-                ["model", "training step", "images/s", "GFLOP/s", "vs Keras fit",
-                 "vs GradientTape"], rows))
+    body = (f"Batch {a.batch}, {a.size}x{a.size} images, float32. Each training step is timed "
+            f"{a.steps} times in each of {a.repeats} rounds after warm-up, the candidates taking "
+            "turns to go first; images/s is the median over all of its steps, and a ratio's range "
+            "is the lowest and highest ratio of the rounds' medians, the noise to read it with. "
+            "Our steps are the notebooks' `tf.function` steps; `by hand` is the hand-written "
+            "backward with the hand-written optimiser.\n\n" + common.table(
+                ["model", "training step", "images/s", "GFLOP/s", "vs Keras fit (rounds)",
+                 "vs GradientTape (rounds)"], rows))
     common.write_section("tf_steps", "TensorFlow train-step throughput", body, a.tiny)
-
 
 if __name__ == "__main__":
     main()

@@ -65,13 +65,15 @@ def keras_fit_runner(tf, model, x, y):
     return run
 
 
-def step_arguments(argv=None, add_options=None) -> argparse.Namespace:
-    """Command line of the train-step benchmarks: --steps, --repeats, --batch, --size and
-    --tiny, which shrinks them all to a smoke run; ``add_options(parser)`` adds a script's own."""
+def step_arguments(argv=None, add_options=None, steps: int = 10,
+                   repeats: int = 2) -> argparse.Namespace:
+    """Command line of the train-step benchmarks: --steps, --repeats (defaults ``steps``,
+    ``repeats``), --batch, --size and --tiny, which shrinks them all to a smoke run;
+    ``add_options(parser)`` adds a script's own."""
     p = argparse.ArgumentParser()
     p.add_argument("--tiny", action="store_true")
-    p.add_argument("--steps", type=int, default=10)
-    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--steps", type=int, default=steps)
+    p.add_argument("--repeats", type=int, default=repeats)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--size", type=int, default=32)
     if add_options is not None:

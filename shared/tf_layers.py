@@ -9,10 +9,11 @@ The convolution backward uses TensorFlow's own transposed-convolution kernels
 hand-written training step costs what an autodiff step costs.
 
 Outside the convolutions, a CPU step's time goes into passes over big arrays, one per element-wise
-operation, so the backward formulas avoid needless ones (no array of zeros for ReLU's mask; mean
-pooling upsamples with one broadcast). XLA could fuse each formula into a single pass, but calling
-an XLA-compiled function inside the training step made repeated runs differ in the last bits on
-this machine, so the layers stay plain TensorFlow (benchmarks/RESULTS.md).
+operation, so the formulas avoid needless ones: batch norm multiplies its per-channel factors
+together first, ReLU's mask needs no array of zeros, mean pooling upsamples with one broadcast.
+XLA could fuse each formula into a single pass, but calling an XLA-compiled function inside the
+training step made repeated runs differ in the last bits on this machine, so the layers stay
+plain TensorFlow (benchmarks/RESULTS.md).
 
 Explained in: conv and batch norm in 01 (tree net), ELU / pooling / AMSGrad in 03 (All-CNN);
 reused in 04 (batch norm).
@@ -64,27 +65,31 @@ def batchnorm_forward(x, gamma, beta, eps: float = 1e-3):
     axes = list(range(x.shape.rank - 1))
     mean, var = tf.nn.moments(x, axes=axes)
     inv_std = tf.math.rsqrt(var + eps)
-    x_hat = (x - mean) * inv_std
-    out = x_hat if gamma is None else x_hat * gamma
-    if beta is not None:
-        out = out + beta
-    return out, (x_hat, inv_std, gamma, beta is not None, axes, (mean, var))
+    # out = gamma * (x - mean) * inv_std + beta, with the per-channel factors folded first so
+    # that the big array is read and written twice rather than four times (Keras' form too)
+    scale = inv_std if gamma is None else gamma * inv_std
+    shift = -mean * scale if beta is None else beta - mean * scale
+    return x * scale + shift, (x, mean, inv_std, gamma, beta is not None, axes, (mean, var))
 
 
 def batchnorm_backward(dout, cache):
     """-> dx, dgamma (or None), dbeta (or None).
 
     The batch statistics depend on every example, so dx is not just dout * gamma * inv_std:
-    dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)) with g = dout * gamma, means over the
-    normalised axes. Skipping the two mean terms is the tree-net article's mistake.
+    dx = gamma * inv_std * (dout - mean(dout) - x_hat * mean(dout * x_hat)), means over the
+    normalised axes, x_hat = (x - mean) * inv_std. Skipping the two mean terms is the tree-net
+    article's mistake.
     """
-    x_hat, inv_std, gamma, has_beta, axes, _ = cache
-    dbeta = tf.reduce_sum(dout, axis=axes) if has_beta else None
-    dgamma = tf.reduce_sum(dout * x_hat, axis=axes) if gamma is not None else None
-    g = dout if gamma is None else dout * gamma
-    dx = inv_std * (g - tf.reduce_mean(g, axis=axes)
-                    - x_hat * tf.reduce_mean(g * x_hat, axis=axes))
-    return dx, dgamma, dbeta
+    x, mean, inv_std, gamma, has_beta, axes, _ = cache
+    n = tf.cast(tf.size(dout) // tf.size(mean), dout.dtype)  # values per channel
+    x_centered = x - mean
+    sum_dout = tf.reduce_sum(dout, axis=axes)
+    sum_dout_xhat = inv_std * tf.reduce_sum(dout * x_centered, axis=axes)
+    scale = inv_std if gamma is None else gamma * inv_std
+    # x_hat * mean(dout * x_hat) = x_centered * inv_std * sum_dout_xhat / n: the per-channel
+    # factors are multiplied first, so the big arrays go through few element-wise passes
+    dx = scale * (dout - sum_dout / n) - x_centered * (scale * inv_std * sum_dout_xhat / n)
+    return (dx, sum_dout_xhat if gamma is not None else None, sum_dout if has_beta else None)
 
 
 # ----------------------------------------------------------------------------- activations
