@@ -41,6 +41,17 @@ def worker(steps: int, batch: int, size: int) -> dict:
             "gflops": 3 * forward_flops(model) * batch / sec / 1e9}
 
 
+XLA_NOTE = (
+    "XLA was tried on 2026-11-24 by compiling the hand-written element-wise backward formulas "
+    "(ReLU, ELU, pooling, batch norm) and the Adam update into single passes: the tree net's "
+    "hand-written step ran at 160 images/s against 142 for its GradientTape step (1.13x) and "
+    "All-CNN's hand-written step caught up with its GradientTape step (77.4 images/s, 76.2 without "
+    "XLA), but "
+    "rerunning the same 4-epoch training of a tiny tree net in one process gave different last "
+    "bits in some runs (1 of 4 with only ReLU's mask compiled), while the plain TensorFlow steps "
+    "repeat bit for bit. The series keeps bitwise-repeatable runs and plain TensorFlow.")
+
+
 def main(argv=None):
     a = common.step_arguments(argv, lambda p: p.add_argument("--worker", action="store_true"))
     if a.worker:
@@ -63,8 +74,9 @@ def main(argv=None):
             "repetitions (fresh process each).\n\n"
             + common.table(["setting", "images/s", "GFLOP/s", "vs TF default"], rows)
             + "\n\nThe project sets `TF_ENABLE_ONEDNN_OPTS=1` and leaves thread counts to TF in "
-              "`shared.runtime.import_tensorflow()`, before TensorFlow is imported; XLA "
-              "`jit_compile` and mixed precision are not used on the CPU.")
+              "`shared.runtime.import_tensorflow()`, before TensorFlow is imported; mixed "
+              "precision is not used on the CPU, and neither is XLA `jit_compile` (Keras too "
+              "turns it off on CPU-only machines). " + XLA_NOTE)
     common.write_section("tf_settings", "TensorFlow CPU settings", body, a.tiny)
 
 

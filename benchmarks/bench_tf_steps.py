@@ -4,8 +4,8 @@ hand-written backward step, batch 128, the same layer shapes.
 Our steps are the notebooks' own (loaded with shared/nbload.py); the Keras twins are in
 benchmarks/keras_models.py. Each candidate is timed for ``--steps`` steps after warm-up, in
 ``--repeats`` rounds in which the candidates take turns to go first; we report the median
-images/s, the ratios (with their range over the rounds) and GFLOP/s (3 x forward FLOPs of the
-convolutions and matmuls).
+images/s, the median over rounds of each round's ratio (with the range over the rounds) and
+GFLOP/s (3 x forward FLOPs of the convolutions and matmuls).
 
     python benchmarks/bench_tf_steps.py [--tiny] [--models all-cnn,convpool,tree,article-wrn,wrn-16-8]
 """
@@ -107,15 +107,18 @@ def main(argv=None):
             if k == ref:
                 return "1.00x"
             per_round = [rd[ref] / rd[k] for rd in rounds]
-            return f"{rate[k] / rate[ref]:.2f}x ({min(per_round):.2f}-{max(per_round):.2f})"
+            return (f"{common.median(per_round):.2f}x "
+                    f"({min(per_round):.2f}-{max(per_round):.2f})")
         for k in cands:
             rows.append([name, k, f"{rate[k]:.1f}", f"{3 * flops * rate[k] / 1e9:.0f}",
                          ratio(k, "Keras fit"), ratio(k, "GradientTape")])
         print(rows[-len(cands):], flush=True)
     body = (f"Batch {a.batch}, {a.size}x{a.size} images, float32. Each training step is timed "
             f"{a.steps} times in each of {a.repeats} rounds after warm-up, the candidates taking "
-            "turns to go first; images/s is the median over all of its steps, and a ratio's range "
-            "is the lowest and highest ratio of the rounds' medians, the noise to read it with. "
+            "turns to go first. images/s is the median over all of a candidate's steps; a ratio is "
+            "the median over the rounds of the ratio of the two candidates' medians in that round, "
+            "followed by the lowest and highest of those per-round ratios, the noise to read it "
+            "with. "
             "Our steps are the notebooks' `tf.function` steps; `by hand` is the hand-written "
             "backward with the hand-written optimiser.\n\n" + common.table(
                 ["model", "training step", "images/s", "GFLOP/s", "vs Keras fit (rounds)",
