@@ -45,11 +45,11 @@ XLA_NOTE = (
     "XLA was tried on 2026-11-24 by compiling the hand-written element-wise backward formulas "
     "(ReLU, ELU, pooling, batch norm) and the Adam update into single passes: the tree net's "
     "hand-written step ran at 160 images/s against 142 for its GradientTape step (1.13x) and "
-    "All-CNN's hand-written step caught up with its GradientTape step (77.4 images/s, 76.2 without "
-    "XLA), but "
-    "rerunning the same 4-epoch training of a tiny tree net in one process gave different last "
-    "bits in some runs (1 of 4 with only ReLU's mask compiled), while the plain TensorFlow steps "
-    "repeat bit for bit. The series keeps bitwise-repeatable runs and plain TensorFlow.")
+    "All-CNN's hand-written step caught up with its GradientTape step (77.4 images/s, 76.2 "
+    "without XLA), but rerunning the same 4-epoch training of a tiny tree net in one process "
+    "gave different last bits in some runs (1 of 4 with only ReLU's mask compiled), while the "
+    "plain TensorFlow steps repeat bit for bit. The series keeps bitwise-repeatable runs and "
+    "plain TensorFlow.")
 
 
 def main(argv=None):

@@ -118,12 +118,12 @@ def main(argv=None):
             "turns to go first. images/s is the median over all of a candidate's steps; a ratio is "
             "the median over the rounds of the ratio of the two candidates' medians in that round, "
             "followed by the lowest and highest of those per-round ratios, the noise to read it "
-            "with. "
-            "Our steps are the notebooks' `tf.function` steps; `by hand` is the hand-written "
+            "with. Our steps are the notebooks' `tf.function` steps; `by hand` is the hand-written "
             "backward with the hand-written optimiser.\n\n" + common.table(
                 ["model", "training step", "images/s", "GFLOP/s", "vs Keras fit (rounds)",
                  "vs GradientTape (rounds)"], rows))
     common.write_section("tf_steps", "TensorFlow train-step throughput", body, a.tiny)
+
 
 if __name__ == "__main__":
     main()
