@@ -8,4 +8,4 @@ import os
 os.environ.setdefault("BACKPROP_BUDGET", "quick")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # as shared.runtime: repeatable runs
