@@ -8,4 +8,6 @@ import os
 os.environ.setdefault("BACKPROP_BUDGET", "quick")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # as shared.runtime: repeatable runs
+# TensorFlow's own CPU kernels: the tests compare runs bit for bit, which oneDNN's kernels (the
+# notebooks' default, for speed; see shared/runtime.py) do not always repeat
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")

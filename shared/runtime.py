@@ -65,7 +65,8 @@ def seed_everything(seed: int) -> np.random.Generator:
     """Seed Python, NumPy, TensorFlow (if imported) and imgaug (if imported).
 
     Also turns on TensorFlow op determinism so that a rerun on the same machine gives the
-    same losses. Returns a fresh ``np.random.Generator`` to pass explicitly to code.
+    same losses (bit for bit with ``TF_ENABLE_ONEDNN_OPTS=0``; see ``import_tensorflow``).
+    Returns a fresh ``np.random.Generator`` to pass explicitly to code.
     """
     random.seed(seed)
     np.random.seed(seed)
@@ -153,19 +154,20 @@ def _native_stderr_silenced():
 def import_tensorflow(require_gpu: bool | None = None):
     """Import TensorFlow with the project's CPU settings, set before the import.
 
-    - ``TF_ENABLE_ONEDNN_OPTS=0``: TensorFlow's own (Eigen) kernels. oneDNN's kernels train
-      ~1.16x faster on this 2-core CPU but do not repeat: with them, two identical trainings in
-      one process often end with different last bits, and the difference grows (likely cause:
-      TensorFlow lets a oneDNN kernel use all threads or one, depending on which thread starts it,
-      and the two add up in different orders). The series promises bit-for-bit reruns and tests
-      checkpoint resume on it, so oneDNN stays off; for the speed, set ``TF_ENABLE_ONEDNN_OPTS=1``
-      before starting Jupyter (measured in benchmarks/RESULTS.md).
+    - ``TF_ENABLE_ONEDNN_OPTS=1``: oneDNN's kernels (off by default on CPUs without AVX-512).
+      Measured here they train All-CNN-C 1.16x and the tree net ~1.7x faster than TensorFlow's
+      own kernels, but they do not repeat bit for bit: two identical trainings in one process
+      may end a few last bits apart, and the gap grows with training (likely cause: TensorFlow
+      lets a oneDNN kernel use all threads or just one, depending on which thread starts it, and
+      the two add up in different orders). Set ``TF_ENABLE_ONEDNN_OPTS=0`` before starting
+      Jupyter for exactly repeatable runs; the tests do (conftest.py), since they compare runs
+      bit for bit. Numbers: benchmarks/RESULTS.md, "TensorFlow CPU settings".
     - ``TF_CPP_MIN_LOG_LEVEL=3``: keep C++ start-up chatter out of notebook outputs.
 
     ``require_gpu`` (default: $BACKPROP_REQUIRE_GPU == "1") raises a ConfigError when no GPU is
     visible, instead of silently training a full-budget run on the CPU for days.
     """
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _native_stderr_silenced():
         # TF's C++ start-up notices ("oneDNN custom operations are on", printed at import and at

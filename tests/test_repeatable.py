@@ -1,9 +1,9 @@
 """The same training, run again in the same process, ends with the same weights, bit for bit.
 
 This is what seeding and TensorFlow's op determinism promise (shared.runtime), and what the
-interrupt-and-resume tests rely on. It also holds the project to its TensorFlow settings: with
-oneDNN's kernels on, some reruns of this tiny tree net end a few last bits apart (typically 1 or
-2 in 8 on the 2-core CI machine), which is why shared.runtime.import_tensorflow turns them off.
+interrupt-and-resume tests rely on. It holds with TensorFlow's own CPU kernels, which conftest.py
+selects for the tests; with oneDNN's (the notebooks' default, for speed) some reruns of this tiny
+tree net end a few last bits apart (typically 1 or 2 in 8 on the 2-core CI machine).
 """
 import numpy as np
 
