@@ -11,9 +11,8 @@ hand-written training step costs what an autodiff step costs.
 Outside the convolutions, a CPU step's time goes into passes over big arrays, one per element-wise
 operation, so the formulas avoid needless ones: batch norm multiplies its per-channel factors
 together first, ReLU's mask needs no array of zeros, mean pooling upsamples with one broadcast.
-XLA could fuse each formula into a single pass, but calling an XLA-compiled function inside the
-training step made repeated runs differ in the last bits on this machine, so the layers stay
-plain TensorFlow (benchmarks/RESULTS.md).
+Adam's update, a dozen passes over every weight array per step in plain TensorFlow, is compiled
+with XLA into one (benchmarks/RESULTS.md); the layers stay plain TensorFlow, readable as printed.
 
 Explained in: conv and batch norm in 01 (tree net), ELU / pooling / AMSGrad in 03 (All-CNN);
 reused in 04 (batch norm).
@@ -69,7 +68,7 @@ def batchnorm_forward(x, gamma, beta, eps: float = 1e-3):
     # that the big array is read and written twice rather than four times (Keras' form too)
     scale = inv_std if gamma is None else gamma * inv_std
     shift = -mean * scale if beta is None else beta - mean * scale
-    return x * scale + shift, (x, mean, inv_std, gamma, beta is not None, axes, (mean, var))
+    return x * scale + shift, (x, inv_std, gamma, beta is not None, axes, (mean, var))
 
 
 def batchnorm_backward(dout, cache):
@@ -80,7 +79,7 @@ def batchnorm_backward(dout, cache):
     normalised axes, x_hat = (x - mean) * inv_std. Skipping the two mean terms is the tree-net
     article's mistake.
     """
-    x, mean, inv_std, gamma, has_beta, axes, _ = cache
+    x, inv_std, gamma, has_beta, axes, (mean, _) = cache
     n = tf.cast(tf.size(dout) // tf.size(mean), dout.dtype)  # values per channel
     x_centered = x - mean
     sum_dout = tf.reduce_sum(dout, axis=axes)
@@ -183,10 +182,18 @@ class Adam:
         lr = self.lr if learning_rate is None else learning_rate
         alpha = lr * tf.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         for var, g, m, v, v_max in zip(self.variables, grads, self.m, self.v, self.v_max):
-            m.assign(self.beta_1 * m + (1 - self.beta_1) * g)
-            v.assign(self.beta_2 * v + (1 - self.beta_2) * tf.square(g))
-            second = v
-            if self.amsgrad:
-                v_max.assign(tf.maximum(v_max, v))
-                second = v_max
-            var.assign_sub(alpha * m / (tf.sqrt(second) + self.epsilon))
+            self.update(var, g, m, v, v_max, alpha, self.beta_1, self.beta_2, self.epsilon)
+
+    @staticmethod
+    @tf.function(jit_compile=True)
+    def update(var, g, m, v, v_max, alpha, beta_1, beta_2, epsilon):
+        # XLA turns these lines into one pass over the arrays instead of a dozen: for the tree
+        # net's 57M weights that is most of the optimiser's time. m += (1 - b1) * (g - m) is
+        # m = b1*m + (1-b1)*g rearranged to update in place, the arrangement Keras uses.
+        m.assign_add((g - m) * (1 - beta_1))
+        v.assign_add((tf.square(g) - v) * (1 - beta_2))
+        second = v
+        if v_max is not None:  # AMSGrad
+            v_max.assign(tf.maximum(v_max, v))
+            second = v_max
+        var.assign_sub(m * alpha / (tf.sqrt(second) + epsilon))
