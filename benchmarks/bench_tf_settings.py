@@ -1,7 +1,10 @@
 """CPU settings that matter for TensorFlow: oneDNN on/off and intra-op thread counts.
 
 Each setting must be fixed before TensorFlow is imported, so every measurement runs in a fresh
-worker process; settings alternate over repetitions. Model: All-CNN-C, Keras ``fit``, batch 128.
+worker process; settings alternate over repetitions. Speed: All-CNN-C and the tree net, Keras
+``fit``, batch 128.
+Repeatability: a tiny conv net with batch norm trained again and again from the same weights on
+the same batches; a setting is repeatable when every rerun ends with the first run's weights.
 
     python benchmarks/bench_tf_settings.py            # full measurement (~5 min on 2 cores)
     python benchmarks/bench_tf_settings.py --tiny     # smoke run
@@ -17,39 +20,71 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 SETTINGS = {
-    "oneDNN off (TF default on this CPU)": {"TF_ENABLE_ONEDNN_OPTS": "0"},
+    "oneDNN off (TF default on this CPU; the tests' setting)": {"TF_ENABLE_ONEDNN_OPTS": "0"},
     "oneDNN on (project setting)": {"TF_ENABLE_ONEDNN_OPTS": "1"},
     "oneDNN on, 1 intra-op thread": {"TF_ENABLE_ONEDNN_OPTS": "1", "BENCH_THREADS": "1"},
 }
+
+
+MODELS = {"All-CNN-C": "all-cnn", "tree net": "tree"}
 
 
 def worker(steps: int, batch: int, size: int) -> dict:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     import numpy as np
     import tensorflow as tf
-    from keras_models import all_cnn_c, forward_flops
+    from keras_models import all_cnn_c, forward_flops, tree_net
     if os.environ.get("BENCH_THREADS"):
         tf.config.threading.set_intra_op_parallelism_threads(int(os.environ["BENCH_THREADS"]))
-    keras = tf.keras
-    model = all_cnn_c(keras, size=size)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(batch, size, size, 3)).astype(np.float32)
     y = rng.integers(0, 10, batch)
-    times = common.keras_fit_runner(tf, model, x, y)(steps + 3)
-    sec = common.median(times[3:])
-    return {"images_per_s": batch / sec,
-            "gflops": 3 * forward_flops(model) * batch / sec / 1e9}
+    result = {"reruns_identical": reruns_identical(tf, reruns=1 + max(2, steps // 2))}
+    for name, build in MODELS.items():
+        model = {"all-cnn": all_cnn_c, "tree": tree_net}[build](tf.keras, size=size)
+        sec = common.median(common.keras_fit_runner(tf, model, x, y)(steps + 3)[3:])
+        result[name] = {"images_per_s": batch / sec,
+                        "gflops": 3 * forward_flops(model) * batch / sec / 1e9}
+    return result
+
+
+def reruns_identical(tf, reruns: int) -> list[int]:
+    """Train a tiny conv net (two conv-BN-ReLU blocks, two dense layers) on 8 random 8x8 images,
+    4 epochs of batch 4, ``reruns`` times from the same weights with a fresh Adam each time.
+    -> [number of reruns that ended with exactly the first run's weights, number of reruns]."""
+    import numpy as np
+    keras = tf.keras
+    tf.keras.utils.set_random_seed(0)
+    tf.config.experimental.enable_op_determinism()   # as shared.runtime.seed_everything
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(8, 8, 8, 3)).astype(np.float32)
+    y = rng.integers(0, 10, 8)
+
+    def conv_bn_relu(h):
+        h = keras.layers.Conv2D(4, 3, padding="same", use_bias=False)(h)
+        return keras.layers.ReLU()(keras.layers.BatchNormalization()(h))
+    inputs = keras.Input((8, 8, 3))
+    h = keras.layers.Dense(8, activation="relu")(keras.layers.Flatten()(
+        conv_bn_relu(conv_bn_relu(inputs))))
+    model = keras.Model(inputs, keras.layers.Dense(10)(h))
+    start = model.get_weights()
+    finals = []
+    for _ in range(reruns):
+        model.set_weights(start)
+        model.compile(keras.optimizers.Adam(1e-3),
+                      keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(x, y, batch_size=4, epochs=4, shuffle=False, verbose=0)
+        finals.append(b"".join(w.tobytes() for w in model.get_weights()))
+    return [sum(f == finals[0] for f in finals[1:]), reruns - 1]
 
 
 XLA_NOTE = (
-    "XLA was tried on 2026-11-24 by compiling the hand-written element-wise backward formulas "
-    "(ReLU, ELU, pooling, batch norm) and the Adam update into single passes: the tree net's "
-    "hand-written step ran at 160 images/s against 142 for its GradientTape step (1.13x) and "
-    "All-CNN's hand-written step caught up with its GradientTape step (77.4 images/s, 76.2 "
-    "without XLA), but rerunning the same 4-epoch training of a tiny tree net in one process "
-    "gave different last bits in some runs (1 of 4 with only ReLU's mask compiled), while the "
-    "plain TensorFlow steps repeat bit for bit. The series keeps bitwise-repeatable runs and "
-    "plain TensorFlow.")
+    "XLA compiles one thing: the shared hand-written Adam's per-variable update "
+    "(`shared.tf_layers.Adam.update`), which plain TensorFlow runs as a dozen passes over every "
+    "weight array and XLA as one; its effect is in the train-step section (the tree net, 57M "
+    "weights, gains most). An earlier version of this page blamed XLA for reruns that differed in "
+    "the last bits; the cause was oneDNN: with oneDNN off, 30 reruns of a tiny tree net with "
+    "XLA-compiled ReLU and batch-norm backward passes all ended bit for bit alike.")
 
 
 def main(argv=None):
@@ -63,20 +98,32 @@ def main(argv=None):
             results[name].append(common.run_worker(
                 Path(__file__), ["--worker", f"--steps={a.steps}", f"--batch={a.batch}",
                                  f"--size={a.size}"], env))
-    base = common.median([r["images_per_s"] for r in results[next(iter(SETTINGS))]])
+    first = next(iter(SETTINGS))
     rows = []
     for name, rs in results.items():
-        ips = common.median([r["images_per_s"] for r in rs])
-        gf = common.median([r["gflops"] for r in rs])
-        rows.append([name, f"{ips:.1f}", f"{gf:.0f}", f"{ips / base:.2f}x"])
-    body = (f"All-CNN-C, Keras `fit`, batch {a.batch}, {a.size}x{a.size} images; median of "
-            f"{a.steps} steps per process after 3 warm-up steps, {a.repeats} alternating "
-            "repetitions (fresh process each).\n\n"
-            + common.table(["setting", "images/s", "GFLOP/s", "vs TF default"], rows)
+        row = [name]
+        for model in MODELS:
+            ips = common.median([r[model]["images_per_s"] for r in rs])
+            gf = common.median([r[model]["gflops"] for r in rs])
+            base = common.median([r[model]["images_per_s"] for r in results[first]])
+            row += [f"{ips:.1f} ({gf:.0f} GFLOP/s)", f"{ips / base:.2f}x"]
+        same, reruns = (sum(column) for column in zip(*[r["reruns_identical"] for r in rs]))
+        rows.append(row + [f"{same} of {reruns}"])
+    body = (f"All-CNN-C and the tree net, Keras `fit`, batch {a.batch}, {a.size}x{a.size} "
+            f"images; median of {a.steps} steps per process after 3 warm-up steps, {a.repeats} alternating "
+            "repetitions (fresh process each). Reruns identical: in each of those processes a "
+            "tiny conv net with batch norm is trained again and again from the same weights on "
+            "the same batches (seeded, TensorFlow op determinism on); how many reruns ended with "
+            "exactly the weights of the process's first run.\n\n"
+            + common.table(["setting", *[f"{m}: {c}" for m in MODELS
+                                         for c in ("images/s", "vs TF default")],
+                            "reruns identical"], rows)
             + "\n\nThe project sets `TF_ENABLE_ONEDNN_OPTS=1` and leaves thread counts to TF in "
-              "`shared.runtime.import_tensorflow()`, before TensorFlow is imported; mixed "
-              "precision is not used on the CPU, and neither is XLA `jit_compile` (Keras too "
-              "turns it off on CPU-only machines). " + XLA_NOTE)
+              "`shared.runtime.import_tensorflow()`, before TensorFlow is imported: oneDNN's "
+              "speed is worth more to a reader waiting for a CPU run than bit-for-bit reruns, "
+              "which `TF_ENABLE_ONEDNN_OPTS=0` gives back (the tests set it, in conftest.py, "
+              "because they compare runs exactly). Mixed precision is not used on the CPU. "
+              + XLA_NOTE)
     common.write_section("tf_settings", "TensorFlow CPU settings", body, a.tiny)
 
 
