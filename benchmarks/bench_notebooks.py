@@ -48,7 +48,8 @@ def main(argv=None):
     if not a.tiny:
         rows.append(["**all notebooks**", f"**{total_quick / 60:.1f} min**", ""])
     body = ("Quick: `BACKPROP_BUDGET=quick pytest notebooks/<nb>.ipynb` (nbval, lax), one run "
-            "each, machine otherwise idle. Default: the committed run, executed by "
+            "each, machine otherwise idle, oneDNN off as under any `pytest` (conftest.py). "
+            "Default: the committed run, executed by "
             "`python -m shared.reproduce --budget default`.\n\n"
             + common.table(["notebook", "quick (pytest)", "committed run"], rows))
     common.write_section("notebooks", "Whole series", body, a.tiny)
