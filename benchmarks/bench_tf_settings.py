@@ -6,7 +6,7 @@ worker process; settings alternate over repetitions. Speed: All-CNN-C and the tr
 Repeatability: notebook 01's training loop run again and again on a tiny tree net; a setting is
 repeatable when every rerun ends with the first run's weights.
 
-    python benchmarks/bench_tf_settings.py            # full measurement (~5 min on 2 cores)
+    python benchmarks/bench_tf_settings.py            # full measurement (~7 min on 2 cores)
     python benchmarks/bench_tf_settings.py --tiny     # smoke run
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ SETTINGS = {
 }
 
 
-MODELS = {"All-CNN-C": "all-cnn", "tree net": "tree"}
+MODELS = ("All-CNN-C", "tree net")
 
 
 def worker(steps: int, batch: int, size: int) -> dict:
@@ -46,8 +46,7 @@ def worker(steps: int, batch: int, size: int) -> dict:
     result = {"reruns_identical": reruns_identical(reruns=1 + max(2, steps // 3))
               if "tree net" in models else None}
     for name in models:
-        build = MODELS[name]
-        model = {"all-cnn": all_cnn_c, "tree": tree_net}[build](tf.keras, size=size)
+        model = {"All-CNN-C": all_cnn_c, "tree net": tree_net}[name](tf.keras, size=size)
         sec = common.median(common.keras_fit_runner(tf, model, x, y)(steps + 3)[3:])
         result[name] = {"images_per_s": batch / sec,
                         "gflops": 3 * forward_flops(model) * batch / sec / 1e9}
@@ -111,12 +110,12 @@ def main(argv=None):
         same, reruns = (sum(column) for column in zip(*[r["reruns_identical"] for r in rs]))
         rows.append(row + [f"{same} of {reruns}"])
     body = (f"All-CNN-C and the tree net, Keras `fit`, batch {a.batch}, {a.size}x{a.size} "
-            f"images; median of {a.steps} steps per process after 3 warm-up steps, {a.repeats} alternating "
-            "repetitions (fresh process each). Reruns identical: in each of those processes notebook "
-            "01's training loop trains the tiny tree net of its tests (8 random 8x8 images, 4 "
-            "epochs, seeded, TensorFlow op determinism on) again and again, with autodiff and by "
-            "hand; how many reruns ended with exactly the weights of that process's first run "
-            "of the same kind.\n\n"
+            f"images; median of {a.steps} steps per process after 3 warm-up steps, {a.repeats} "
+            "alternating repetitions (fresh process each). Reruns identical: in each of those "
+            "processes notebook 01's training loop trains the tiny tree net of its tests (8 "
+            "random 8x8 images, 4 epochs, seeded, TensorFlow op determinism on) again and again, "
+            "with autodiff and by hand; how many reruns ended with exactly the weights of that "
+            "process's first run of the same kind.\n\n"
             + common.table(["setting", *[f"{m}: {c}" for m in MODELS
                                          for c in ("images/s", "vs TF default")],
                             "reruns identical"], rows)

@@ -159,9 +159,10 @@ def import_tensorflow(require_gpu: bool | None = None):
       own kernels, but they do not repeat bit for bit: two identical trainings in one process
       may end a few last bits apart (6 of 12 reruns in the benchmark), and the gap grows
       (likely cause: TensorFlow lets a oneDNN kernel use all threads or just one, depending on
-      which thread starts it, and the two add up in different orders). Set ``TF_ENABLE_ONEDNN_OPTS=0`` before starting
-      Jupyter for exactly repeatable runs; the tests do (conftest.py), since they compare runs
-      bit for bit. Numbers: benchmarks/RESULTS.md, "TensorFlow CPU settings".
+      which thread starts it, and the two add up in different orders). Set
+      ``TF_ENABLE_ONEDNN_OPTS=0`` before starting Jupyter for exactly repeatable runs; the tests
+      do (conftest.py), since they compare runs bit for bit. Numbers: benchmarks/RESULTS.md,
+      "TensorFlow CPU settings".
     - ``TF_CPP_MIN_LOG_LEVEL=3``: keep C++ start-up chatter out of notebook outputs.
 
     ``require_gpu`` (default: $BACKPROP_REQUIRE_GPU == "1") raises a ConfigError when no GPU is
