@@ -58,18 +58,11 @@ def reruns_identical(reruns: int) -> list[int]:
     the autodiff run and the hand-written run, each ``reruns`` times in this process.
     -> [reruns that ended with exactly the weights of the first, reruns compared]."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from notebook_loops import tiny_tree_net
-    ns = tiny_tree_net(4, learning_rate=1e-3, checkpoint=False)
-    same = compared = 0
-    for make_step in (lambda: (ns["make_autodiff_step"]("relu"),),
-                      lambda: ns["hand_run"](ns["Deviations"]())):
-        finals = []
-        for _ in range(reruns):
-            ns["train"]("rerun", *make_step())
-            finals.append(b"".join(v.numpy().tobytes() for v in ns["params"].values()))
-        same += sum(f == finals[0] for f in finals[1:])
-        compared += reruns - 1
-    return [same, compared]
+    from notebook_loops import tiny_tree_net, tree_net_rerun_weights
+    finals = tree_net_rerun_weights(tiny_tree_net(4, learning_rate=1e-3, checkpoint=False),
+                                    reruns)
+    return [sum(f == runs[0] for runs in finals.values() for f in runs[1:]),
+            sum(len(runs) - 1 for runs in finals.values())]
 
 
 XLA_NOTE = (

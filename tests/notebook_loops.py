@@ -38,3 +38,18 @@ def tiny_all_cnn(checkpoint: bool, **overrides):
               x_test=standardize(images), y_test=labels,
               init={"All-CNN": ns["init_weights"](ns["ALL_CNN"], 0)}, **overrides)
     return ns, images, labels
+
+
+def tree_net_rerun_weights(ns: dict, runs: int) -> dict:
+    """Train notebook 01's autodiff run, then its correct hand-written run, ``runs`` times each
+    in this process (``ns`` from tiny_tree_net). -> {"autodiff": [...], "by hand": [...]}: each
+    run's final weights as bytes, for bit-for-bit comparison."""
+    steps = {"autodiff": lambda: (ns["make_autodiff_step"]("relu"),),
+             "by hand": lambda: ns["hand_run"](ns["Deviations"]())}
+    finals = {}
+    for name, make_step in steps.items():
+        finals[name] = []
+        for _ in range(runs):
+            ns["train"](name, *make_step())
+            finals[name].append(b"".join(v.numpy().tobytes() for v in ns["params"].values()))
+    return finals
