@@ -114,10 +114,22 @@ def hardware() -> dict:
 
 
 def versions() -> dict:
+    """Python and NumPy versions; TensorFlow's and its oneDNN setting if TF is imported, since
+    results on a CPU depend on both (see ``import_tensorflow``)."""
     v = {"python": platform.python_version(), "numpy": np.__version__}
     if "tensorflow" in sys.modules:
         v["tensorflow"] = sys.modules["tensorflow"].__version__
+        v["oneDNN"] = onednn_setting()
     return v
+
+
+def onednn_setting() -> str:
+    """'on' or 'off' as TF_ENABLE_ONEDNN_OPTS says, or 'TF default' when it is unset (then
+    TensorFlow decides by CPU: on with AVX-512, off without)."""
+    value = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+    if value is None:
+        return "TF default"
+    return "off" if value.strip().lower() in ("0", "false") else "on"
 
 
 def run_header(notebook: str, seed: int, settings: dict) -> dict:

@@ -11,8 +11,9 @@ hand-written training step costs what an autodiff step costs.
 Outside the convolutions, a CPU step's time goes into passes over big arrays, one per element-wise
 operation, so the formulas avoid needless ones: batch norm multiplies its per-channel factors
 together first, ReLU's mask needs no array of zeros, mean pooling upsamples with one broadcast.
-Adam's update, a dozen passes over every weight array per step in plain TensorFlow, is compiled
-with XLA into one (benchmarks/RESULTS.md); the layers stay plain TensorFlow, readable as printed.
+Where a formula is several element-wise passes in plain TensorFlow, XLA (``jit_compile``)
+compiles it into one: ELU's backward (three passes) and Adam's update (a dozen per weight array);
+benchmarks/RESULTS.md measures both. The decorator is the only change: the code reads as written.
 
 Explained in: conv and batch norm in 01 (tree net), ELU / pooling / AMSGrad in 03 (All-CNN);
 reused in 04 (batch norm).
@@ -102,14 +103,14 @@ def relu_backward(dout, x):
 
 def elu_forward(x):
     out = tf.nn.elu(x)
-    return out, (x, out)
+    return out, out  # the backward needs the output only, so x can be freed after the forward
 
 
-def elu_backward(dout, cache):
+@tf.function(jit_compile=True)
+def elu_backward(dout, out):
     # d/dx elu = 1 for x > 0, exp(x) = elu(x) + 1 otherwise; exp(x) <= 1 exactly when x <= 0, so
-    # min(elu(x) + 1, 1) is the derivative on both sides (one fewer pass over the array than a
-    # select on x > 0, and bit for bit the same numbers)
-    _, out = cache
+    # min(elu(x) + 1, 1) is the derivative on both sides, bit for bit. Plain TensorFlow would make
+    # three passes over the arrays (add, min, multiply); XLA compiles them into one.
     return dout * tf.minimum(out + 1, 1)
 
 

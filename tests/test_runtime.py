@@ -50,6 +50,17 @@ def test_run_header_prints_provenance(capsys):
     assert info["settings"] == {"n": 1, "epochs": 1}
 
 
+def test_header_names_the_onednn_setting(monkeypatch, capsys):
+    runtime.import_tensorflow()
+    for value, shown in (("0", "off"), ("1", "on"), (None, "TF default")):
+        if value is None:
+            monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+        else:
+            monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", value)
+        runtime.run_header("test_nb", 7, runtime.choose_settings(SETTINGS, "quick"))
+        assert f"oneDNN {shown} |" in capsys.readouterr().out
+
+
 def test_gpu_required_but_absent(monkeypatch):
     tf = runtime.import_tensorflow()
     if tf.config.list_physical_devices("GPU"):
