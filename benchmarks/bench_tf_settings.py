@@ -66,12 +66,15 @@ def reruns_identical(reruns: int) -> list[int]:
 
 
 XLA_NOTE = (
-    "XLA compiles one thing: the shared hand-written Adam's per-variable update "
-    "(`shared.tf_layers.Adam.update`), which plain TensorFlow runs as a dozen passes over every "
-    "weight array and XLA as one; its effect is in the train-step section (the tree net, 57M "
-    "weights, gains most). An earlier version of this page blamed XLA for reruns that differed in "
-    "the last bits; the cause was oneDNN: with oneDNN off, 30 reruns of a tiny tree net with "
-    "XLA-compiled ReLU and batch-norm backward passes all ended bit for bit alike.")
+    "XLA compiles two element-wise formulas of the hand-written path: the shared Adam's "
+    "per-variable update (`shared.tf_layers.Adam.update`), which plain TensorFlow runs as a dozen "
+    "passes over every weight array and XLA as one, and ELU's backward (three passes, one with "
+    "XLA); the `without XLA` rows of the train-step section show what each is worth. The training "
+    "steps themselves are not compiled, as Keras `fit` does not compile them on a CPU either (its "
+    "`jit_compile=\"auto\"` turns XLA off on machines without an accelerator). An earlier version "
+    "of this page blamed XLA for reruns that differed in the last bits; the cause was oneDNN: "
+    "with oneDNN off, 30 reruns of a tiny tree net with XLA-compiled ReLU and batch-norm backward "
+    "passes all ended bit for bit alike.")
 
 
 def main(argv=None):

@@ -2,7 +2,8 @@
 hand-written backward step, batch 128, the same layer shapes.
 
 Our steps are the notebooks' own (loaded with shared/nbload.py); the Keras twins are in
-benchmarks/keras_models.py. Each candidate is timed for ``--steps`` steps after warm-up, in
+benchmarks/keras_models.py, timed twice: in ``fit`` and in a plain GradientTape step (to tell
+``fit``'s loop from its ops). Each candidate is timed for ``--steps`` steps after warm-up, in
 ``--repeats`` rounds in which the candidates take turns to go first; we report the median
 images/s, the median over rounds of each round's ratio (with the range over the rounds) and
 GFLOP/s (3 x forward FLOPs of the convolutions and matmuls).
@@ -46,12 +47,21 @@ def build(name, tf, batch, size):
         net_name = "All-CNN" if name == "all-cnn" else "ConvPool-CNN"
         init = nb["init_weights"](nb["NETS"][net_name], 0)
         r = tf.constant(0.0)
+        # the same hand-written step with ELU's backward as plain TensorFlow (three passes over
+        # the arrays instead of XLA's one): a second copy of the notebook, given a copy of the
+        # layers module in which elu_backward is the undecorated function
+        import types
+        import shared.tf_layers as layers
+        plain = nbload.load("03_all_cnn.ipynb")
+        plain["L"] = types.SimpleNamespace(
+            **{**vars(layers), "elu_backward": layers.elu_backward.python_function})
         cands = {}
-        for label, backprop in (("GradientTape", "autodiff"), ("by hand", "by hand")):
-            case = nb["Case"]("bench", net_name, "amsgrad", backprop)
-            step, _ = nb["make_train_step"](case, nb["make_variables"](init))
+        for label, ns, backprop in (("GradientTape", nb, "autodiff"), ("by hand", nb, "by hand"),
+                                    ("by hand, ELU without XLA", plain, "by hand")):
+            case = ns["Case"]("bench", net_name, "amsgrad", backprop)
+            step, _ = ns["make_train_step"](case, ns["make_variables"](init))
             cands[label] = step_candidate(step, x, y, r)
-        kmodel = keras_models.all_cnn_c(keras, pool=name == "convpool", size=size)
+        make_kmodel = lambda: keras_models.all_cnn_c(keras, pool=name == "convpool", size=size)
     elif name == "tree":
         def tree_notebook():
             nb = nbload.load("01_tree_net.ipynb")
@@ -68,7 +78,7 @@ def build(name, tf, batch, size):
                  "by hand": step_candidate(nb["hand_run"](nb["Deviations"]())[0], x, y, zero),
                  "by hand, Adam without XLA": step_candidate(
                      plain["hand_run"](plain["Deviations"]())[0], x, y, zero)}
-        kmodel = keras_models.tree_net(keras, size=size)
+        make_kmodel = lambda: keras_models.tree_net(keras, size=size)
     elif name in ("article-wrn", "wrn-16-8"):
         nb = nbload.load("04_wide_resnet.ipynb")
         from shared.tf_layers import Adam
@@ -78,17 +88,20 @@ def build(name, tf, batch, size):
         adam = Adam(model.trainable_variables, learning_rate=1e-3)
         step = make_train_step(model, model.trainable_variables, adam.apply)
         cands = {"GradientTape": step_candidate(step, x, y)}
-        kmodel = keras_models.article_wrn(keras, size=size) if name == "article-wrn" \
-            else keras_models.wrn(keras, 16, 8, size=size)
+        make_kmodel = (lambda: keras_models.article_wrn(keras, size=size)) \
+            if name == "article-wrn" else (lambda: keras_models.wrn(keras, 16, 8, size=size))
     else:
         raise ValueError(f"unknown model {name!r}")
+    kmodel = make_kmodel()
     cands = {"Keras fit": common.keras_fit_runner(tf, kmodel, x, y), **cands}
+    if name != "wrn-16-8":  # left out of the slowest model (9 s a step) to keep the run short
+        cands["Keras model, GradientTape"] = common.keras_tape_runner(tf, make_kmodel(), x, y)
     return cands, keras_models.forward_flops(kmodel)
 
 
 def main(argv=None):
     a = common.step_arguments(argv, lambda p: p.add_argument(
-        "--models", default="all-cnn,convpool,tree,article-wrn,wrn-16-8"), steps=5, repeats=4)
+        "--models", default="all-cnn,convpool,tree,article-wrn,wrn-16-8"), steps=5, repeats=5)
     from shared.runtime import import_tensorflow
     tf = import_tensorflow()
     rows = []
@@ -128,9 +141,14 @@ def main(argv=None):
             "followed by the lowest and highest of those per-round ratios, the noise to read it "
             "with. Our steps are the notebooks' `tf.function` steps, each with the optimiser its "
             "notebook gives it: `by hand` is the hand-written backward with the shared "
-            "hand-written Adam (its update compiled with XLA); the GradientTape steps use Keras' "
+            "hand-written Adam (its update compiled with XLA, as is ELU's backward; the `without "
+            "XLA` rows show what each compilation is worth); the GradientTape steps use Keras' "
             "Adam in the tree net and All-CNN / ConvPool (as notebooks 01 and 03 do) and the "
-            "shared Adam in the WRNs (notebook 04).\n\n" + common.table(
+            "shared Adam in the WRNs (notebook 04). `Keras model, GradientTape` trains the Keras "
+            "twin of the model with a plain `tf.function` GradientTape step and Keras' Adam: "
+            "`fit`'s ops without `fit`'s loop (not run for WRN-16-8, to keep the run short). "
+            "Where our GradientTape step trails `fit` by a few percent, this row tells how much "
+            "of the gap the same ops show outside `fit`.\n\n" + common.table(
                 ["model", "training step", "images/s", "GFLOP/s", "vs Keras fit (rounds)",
                  "vs GradientTape (rounds)"], rows))
     common.write_section("tf_steps", "TensorFlow train-step throughput", body, a.tiny)
