@@ -150,7 +150,7 @@ def main(argv=None):
     body = ("Forward + backward of one layer, float32, median seconds per call over "
             f"{repeats} alternating repetitions. Targets: NumPy >= 100x the loops, within 3x of "
             "TensorFlow. The first two rows are notebook 05's own sizes, one 8x8 image: there a "
-            "layer is a few thousand multiply-adds, each call's fixed cost (NumPy's and "
+            "layer is a few thousand arithmetic operations, each call's fixed cost (NumPy's and "
             "TensorFlow's per-operation overhead) outweighs the arithmetic, the loops have little "
             "to loop over, so no vectorised code reaches the 100x target; the rows from the batch "
             "of 16 on are where the targets apply.\n\n" + common.table(

@@ -167,9 +167,9 @@ def import_tensorflow(require_gpu: bool | None = None):
     """Import TensorFlow with the project's CPU settings, set before the import.
 
     - ``TF_ENABLE_ONEDNN_OPTS=1``: oneDNN's kernels (off by default on CPUs without AVX-512).
-      Measured here they train All-CNN-C 1.13x and the tree net 1.60x faster than TensorFlow's
+      Measured here they train All-CNN-C 1.13x and the tree net 1.63x faster than TensorFlow's
       own kernels, but they do not repeat bit for bit: two identical trainings in one process
-      may end a few last bits apart (6 of 12 reruns in the benchmark), and the gap grows
+      may end a few last bits apart (1 and 6 of 12 reruns in two benchmark runs), and the gap grows
       (likely cause: TensorFlow lets a oneDNN kernel use all threads or just one, depending on
       which thread starts it, and the two add up in different orders). Set
       ``TF_ENABLE_ONEDNN_OPTS=0`` before starting Jupyter for exactly repeatable runs; the tests
