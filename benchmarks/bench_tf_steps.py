@@ -13,7 +13,6 @@ GFLOP/s (3 x forward FLOPs of the convolutions and matmuls).
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,18 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 import keras_models  # noqa: E402
 from shared import nbload  # noqa: E402
-
-
-def step_candidate(step, *args):
-    def run(steps):
-        out = []
-        for _ in range(steps):
-            start = time.perf_counter()
-            loss = step(*args)
-            float(loss[0] if isinstance(loss, (tuple, list)) else loss)  # wait for the result
-            out.append(time.perf_counter() - start)
-        return out
-    return run
 
 
 def build(name, tf, batch, size):
@@ -60,7 +47,7 @@ def build(name, tf, batch, size):
                                     ("by hand, ELU without XLA", plain, "by hand")):
             case = ns["Case"]("bench", net_name, "amsgrad", backprop)
             step, _ = ns["make_train_step"](case, ns["make_variables"](init))
-            cands[label] = step_candidate(step, x, y, r)
+            cands[label] = common.step_runner(step, x, y, r)
         make_kmodel = lambda: keras_models.all_cnn_c(keras, pool=name == "convpool", size=size)
     elif name == "tree":
         def tree_notebook():
@@ -74,9 +61,9 @@ def build(name, tf, batch, size):
         from shared.tf_layers import Adam
         plain["hand_adam"].update = Adam.update.python_function
         zero = tf.constant(0.0)
-        cands = {"GradientTape": step_candidate(nb["make_autodiff_step"]("relu"), x, y),
-                 "by hand": step_candidate(nb["hand_run"](nb["Deviations"]())[0], x, y, zero),
-                 "by hand, Adam without XLA": step_candidate(
+        cands = {"GradientTape": common.step_runner(nb["make_autodiff_step"]("relu"), x, y),
+                 "by hand": common.step_runner(nb["hand_run"](nb["Deviations"]())[0], x, y, zero),
+                 "by hand, Adam without XLA": common.step_runner(
                      plain["hand_run"](plain["Deviations"]())[0], x, y, zero)}
         make_kmodel = lambda: keras_models.tree_net(keras, size=size)
     elif name in ("article-wrn", "wrn-16-8"):
@@ -87,7 +74,7 @@ def build(name, tf, batch, size):
             else nb["WRN"](16, 8)
         adam = Adam(model.trainable_variables, learning_rate=1e-3)
         step = make_train_step(model, model.trainable_variables, adam.apply)
-        cands = {"GradientTape": step_candidate(step, x, y)}
+        cands = {"GradientTape": common.step_runner(step, x, y)}
         make_kmodel = (lambda: keras_models.article_wrn(keras, size=size)) \
             if name == "article-wrn" else (lambda: keras_models.wrn(keras, 16, 8, size=size))
     else:

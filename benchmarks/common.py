@@ -81,15 +81,16 @@ def keras_tape_runner(tf, model, x, y):
         adam.apply_gradients(zip(tape.gradient(loss, model.trainable_variables),
                                  model.trainable_variables))
         return loss
+    return step_runner(step)
 
-    def run(steps):
-        out = []
-        for _ in range(steps):
-            start = time.perf_counter()
-            float(step())
-            out.append(time.perf_counter() - start)
-        return out
-    return run
+
+def step_runner(step, *args):
+    """``run(steps) -> seconds per step`` of ``step(*args)``, a training step returning its loss
+    (or a tuple starting with it); reading the loss back makes each timing wait for the step."""
+    def one_step():
+        loss = step(*args)
+        float(loss[0] if isinstance(loss, (tuple, list)) else loss)
+    return lambda steps: time_calls(one_step, steps, warmup=0)
 
 
 def step_arguments(argv=None, add_options=None, steps: int = 10,
