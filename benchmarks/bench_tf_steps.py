@@ -57,11 +57,17 @@ def build(name, tf, batch, size):
             nbload.run_cell(nb, "01_tree_net.ipynb", "STAT_MOMENTUM =")  # params, optimiser
             return nb
         nb, plain = tree_notebook(), tree_notebook()
-        # the same step with Adam's update as plain TensorFlow: what XLA's compilation is worth
+        # the same steps with the optimisers' updates as plain TensorFlow: what XLA's compilation
+        # is worth (the hand-written Adam's update, and the XLA wrapper of Keras' Adam in the
+        # autodiff step, replaced by their uncompiled forms)
         from shared.tf_layers import Adam
         plain["hand_adam"].update = Adam.update.python_function
+        plain["compiled_update"] = lambda optimizer, variables: (
+            lambda grads: optimizer.apply(grads, variables))
         zero = tf.constant(0.0)
         cands = {"GradientTape": common.step_runner(nb["make_autodiff_step"]("relu"), x, y),
+                 "GradientTape, Adam without XLA": common.step_runner(
+                     plain["make_autodiff_step"]("relu"), x, y),
                  "by hand": common.step_runner(nb["hand_run"](nb["Deviations"]())[0], x, y, zero),
                  "by hand, Adam without XLA": common.step_runner(
                      plain["hand_run"](plain["Deviations"]())[0], x, y, zero)}
@@ -128,14 +134,16 @@ def main(argv=None):
             "followed by the lowest and highest of those per-round ratios, the noise to read it "
             "with. Our steps are the notebooks' `tf.function` steps, each with the optimiser its "
             "notebook gives it: `by hand` is the hand-written backward with the shared "
-            "hand-written Adam (its update compiled with XLA, as is ELU's backward; the `without "
-            "XLA` rows show what each compilation is worth); the GradientTape steps use Keras' "
-            "Adam in the tree net and All-CNN / ConvPool (as notebooks 01 and 03 do) and the "
-            "shared Adam in the WRNs (notebook 04). `Keras model, GradientTape` trains the Keras "
-            "twin of the model with a plain `tf.function` GradientTape step and Keras' Adam: "
-            "`fit`'s ops without `fit`'s loop (not run for WRN-16-8, to keep the run short). "
-            "Where our GradientTape step trails `fit` by a few percent, this row tells how much "
-            "of the gap the same ops show outside `fit`.\n\n" + common.table(
+            "hand-written Adam (its update compiled with XLA, as is ELU's backward); the "
+            "GradientTape steps use Keras' Adam in the tree net (its update compiled with XLA, "
+            "as notebook 01 does, so that its two steps differ only in their gradients) and in "
+            "All-CNN / ConvPool (plain, as in notebook 03), and the shared Adam in the WRNs "
+            "(notebook 04). The `without XLA` rows show what each compilation is worth: the same "
+            "step with the compiled part run as plain TensorFlow. `Keras model, GradientTape` "
+            "trains the Keras twin of the model with a plain `tf.function` GradientTape step and "
+            "Keras' (uncompiled) Adam: `fit`'s ops without `fit`'s loop (not run for WRN-16-8, to "
+            "keep the run short). Where a GradientTape step trails `fit` by a few percent, this "
+            "row tells how much of the gap the same ops show outside `fit`.\n\n" + common.table(
                 ["model", "training step", "images/s", "GFLOP/s", "vs Keras fit (rounds)",
                  "vs GradientTape (rounds)"], rows))
     common.write_section("tf_steps", "TensorFlow train-step throughput", body, a.tiny)
