@@ -59,11 +59,12 @@ def build(name, tf, batch, size):
         nb, plain = tree_notebook(), tree_notebook()
         # the same steps with the optimisers' updates as plain TensorFlow: what XLA's compilation
         # is worth (the hand-written Adam's update, and the XLA wrapper of Keras' Adam in the
-        # autodiff step, replaced by their uncompiled forms)
+        # autodiff step, each replaced by its python_function, as ELU's backward is above)
         from shared.tf_layers import Adam
         plain["hand_adam"].update = Adam.update.python_function
-        plain["compiled_update"] = lambda optimizer, variables: (
-            lambda grads: optimizer.apply(grads, variables))
+        compiled_update = plain["compiled_update"]
+        plain["compiled_update"] = lambda optimizer, variables: \
+            compiled_update(optimizer, variables).python_function
         zero = tf.constant(0.0)
         cands = {"GradientTape": common.step_runner(nb["make_autodiff_step"]("relu"), x, y),
                  "GradientTape, Adam without XLA": common.step_runner(
