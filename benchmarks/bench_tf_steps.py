@@ -13,6 +13,7 @@ GFLOP/s (3 x forward FLOPs of the convolutions and matmuls).
 from __future__ import annotations
 
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,6 @@ def build(name, tf, batch, size):
         # the same hand-written step with ELU's backward as plain TensorFlow (three passes over
         # the arrays instead of XLA's one): a second copy of the notebook, given a copy of the
         # layers module in which elu_backward is the undecorated function
-        import types
         import shared.tf_layers as layers
         plain = nbload.load("03_all_cnn.ipynb")
         plain["L"] = types.SimpleNamespace(
@@ -56,7 +56,7 @@ def build(name, tf, batch, size):
                       layout=nb["tree_layout"](height=size, image_width=size))
             nbload.run_cell(nb, "01_tree_net.ipynb", "STAT_MOMENTUM =")  # params, optimiser
             return nb
-        nb, plain = tree_notebook(), tree_notebook()
+        nb, plain, plain_layers = tree_notebook(), tree_notebook(), tree_notebook()
         # the same steps with the optimisers' updates as plain TensorFlow: what XLA's compilation
         # is worth (the hand-written Adam's update, and the XLA wrapper of Keras' Adam in the
         # autodiff step, each replaced by its python_function, as ELU's backward is above)
@@ -65,13 +65,22 @@ def build(name, tf, batch, size):
         compiled_update = plain["compiled_update"]
         plain["compiled_update"] = lambda optimizer, variables: \
             compiled_update(optimizer, variables).python_function
+        # and the hand-written step with batch norm's and ReLU's backward as plain TensorFlow
+        import shared.tf_layers as layers
+        plain_layers["L"] = types.SimpleNamespace(**{
+            **vars(layers), "batchnorm_backward": layers.batchnorm_backward.python_function,
+            "relu_backward": layers.relu_backward.python_function})
+        plain_layers["ACTIVATIONS"] = {"relu": (layers.relu_forward,
+                                                layers.relu_backward.python_function)}
         zero = tf.constant(0.0)
         cands = {"GradientTape": common.step_runner(nb["make_autodiff_step"]("relu"), x, y),
                  "GradientTape, Adam without XLA": common.step_runner(
                      plain["make_autodiff_step"]("relu"), x, y),
                  "by hand": common.step_runner(nb["hand_run"](nb["Deviations"]())[0], x, y, zero),
                  "by hand, Adam without XLA": common.step_runner(
-                     plain["hand_run"](plain["Deviations"]())[0], x, y, zero)}
+                     plain["hand_run"](plain["Deviations"]())[0], x, y, zero),
+                 "by hand, BN and ReLU without XLA": common.step_runner(
+                     plain_layers["hand_run"](plain_layers["Deviations"]())[0], x, y, zero)}
         make_kmodel = lambda: keras_models.tree_net(keras, size=size)
     elif name in ("article-wrn", "wrn-16-8"):
         nb = nbload.load("04_wide_resnet.ipynb")
@@ -135,7 +144,8 @@ def main(argv=None):
             "followed by the lowest and highest of those per-round ratios, the noise to read it "
             "with. Our steps are the notebooks' `tf.function` steps, each with the optimiser its "
             "notebook gives it: `by hand` is the hand-written backward with the shared "
-            "hand-written Adam (its update compiled with XLA, as is ELU's backward); the "
+            "hand-written Adam (its update compiled with XLA, as are the backward passes of "
+            "batch norm, ReLU and ELU); the "
             "GradientTape steps use Keras' Adam in the tree net (its update compiled with XLA, "
             "as notebook 01 does, so that its two steps differ only in their gradients) and in "
             "All-CNN / ConvPool (plain, as in notebook 03), and the shared Adam in the WRNs "

@@ -11,9 +11,10 @@ hand-written training step costs what an autodiff step costs.
 Outside the convolutions, a CPU step's time goes into passes over big arrays, one per element-wise
 operation, so the formulas avoid needless ones: batch norm multiplies its per-channel factors
 together first, ReLU's mask needs no array of zeros, mean pooling upsamples with one broadcast.
-Where a formula is several element-wise passes in plain TensorFlow, XLA (``jit_compile``)
-compiles it into one: ELU's backward (three passes) and Adam's update (a dozen per weight array);
-benchmarks/RESULTS.md measures both. The decorator is the only change: the code reads as written.
+Where a formula is several element-wise passes in plain TensorFlow, XLA (``jit_compile``) fuses
+them: batch norm's backward, ReLU's backward (two passes), ELU's backward (three) and Adam's update
+(a dozen per weight array); benchmarks/RESULTS.md measures what that is worth. The decorator is
+the only change: the code reads as written.
 
 Explained in: conv and batch norm in 01 (tree net), ELU / pooling / AMSGrad in 03 (All-CNN);
 reused in 04 (batch norm).
@@ -72,6 +73,7 @@ def batchnorm_forward(x, gamma, beta, eps: float = 1e-3):
     return x * scale + shift, (x, inv_std, gamma, beta is not None, axes, (mean, var))
 
 
+@tf.function(jit_compile=True)
 def batchnorm_backward(dout, cache):
     """-> dx, dgamma (or None), dbeta (or None).
 
@@ -87,7 +89,8 @@ def batchnorm_backward(dout, cache):
     sum_dout_xhat = inv_std * tf.reduce_sum(dout * x_centered, axis=axes)
     scale = inv_std if gamma is None else gamma * inv_std
     # x_hat * mean(dout * x_hat) = x_centered * inv_std * sum_dout_xhat / n: the per-channel
-    # factors are multiplied first, so the big arrays go through few element-wise passes
+    # factors are multiplied first, so the big arrays go through few element-wise passes, and
+    # XLA fuses those that remain (x - mean is never stored as an array of its own)
     dx = scale * (dout - sum_dout / n) - x_centered * (scale * inv_std * sum_dout_xhat / n)
     return (dx, sum_dout_xhat if gamma is not None else None, sum_dout if has_beta else None)
 
@@ -97,8 +100,11 @@ def relu_forward(x):
     return tf.nn.relu(x), x
 
 
+@tf.function(jit_compile=True)
 def relu_backward(dout, x):
-    return tf.where(x > 0, dout, tf.constant(0, dout.dtype))  # a scalar: no array of zeros
+    # a scalar zero: no array of zeros; XLA fuses the comparison into the selection, so the mask
+    # is never written out as an array of booleans
+    return tf.where(x > 0, dout, tf.constant(0, dout.dtype))
 
 
 def elu_forward(x):
