@@ -66,12 +66,13 @@ def reruns_identical(reruns: int) -> list[int]:
 
 
 XLA_NOTE = (
-    "XLA compiles three element-wise parts of our training steps: the shared hand-written Adam's "
+    "XLA compiles five element-wise parts of our training steps: the shared hand-written Adam's "
     "per-variable update (`shared.tf_layers.Adam.update`), which plain TensorFlow runs as a dozen "
     "passes over every weight array and XLA as one; Keras' Adam in notebook 01's autodiff step "
-    "(the same arithmetic, on the tree net's 59.5 million weights); and ELU's backward (three "
-    "passes, one with XLA). The `without XLA` rows of the train-step section show what each is "
-    "worth. The rest of each step is not compiled, and Keras `fit` compiles nothing on a CPU (its "
+    "(the same arithmetic, on the tree net's 59.5 million weights); and three backward passes of "
+    "the hand-written steps: ELU's (three passes, one with XLA), ReLU's (two, one) and batch "
+    "norm's. The `without XLA` rows of the train-step section show what each is worth. The rest "
+    "of each step is not compiled, and Keras `fit` compiles nothing on a CPU (its "
     "`jit_compile=\"auto\"` turns XLA off on machines without an accelerator). An earlier version "
     "of this page blamed XLA for reruns that differed in the last bits; the cause was oneDNN: "
     "with oneDNN off, 30 reruns of a tiny tree net with XLA-compiled ReLU and batch-norm backward "
