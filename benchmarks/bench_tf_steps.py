@@ -24,6 +24,15 @@ import keras_models  # noqa: E402
 from shared import nbload  # noqa: E402
 
 
+def layers_without_xla(*names):
+    """A copy of the shared layers module in which the named XLA-compiled functions are their
+    undecorated originals (``python_function``): a notebook given it as ``L`` runs them as plain
+    TensorFlow, which is what the `without XLA` rows time."""
+    import shared.tf_layers as layers  # not at the top: TensorFlow is set up in main() first
+    plain = {name: getattr(layers, name).python_function for name in names}
+    return types.SimpleNamespace(**{**vars(layers), **plain})
+
+
 def build(name, tf, batch, size):
     """-> (candidates dict, forward FLOPs per image)."""
     rng = np.random.default_rng(0)
@@ -36,12 +45,9 @@ def build(name, tf, batch, size):
         init = nb["init_weights"](nb["NETS"][net_name], 0)
         r = tf.constant(0.0)
         # the same hand-written step with ELU's backward as plain TensorFlow (three passes over
-        # the arrays instead of XLA's one): a second copy of the notebook, given a copy of the
-        # layers module in which elu_backward is the undecorated function
-        import shared.tf_layers as layers
+        # the arrays instead of XLA's one): a second copy of the notebook
         plain = nbload.load("03_all_cnn.ipynb")
-        plain["L"] = types.SimpleNamespace(
-            **{**vars(layers), "elu_backward": layers.elu_backward.python_function})
+        plain["L"] = layers_without_xla("elu_backward")
         cands = {}
         for label, ns, backprop in (("GradientTape", nb, "autodiff"), ("by hand", nb, "by hand"),
                                     ("by hand, ELU without XLA", plain, "by hand")):
@@ -66,12 +72,9 @@ def build(name, tf, batch, size):
         plain["compiled_update"] = lambda optimizer, variables: \
             compiled_update(optimizer, variables).python_function
         # and the hand-written step with batch norm's and ReLU's backward as plain TensorFlow
-        import shared.tf_layers as layers
-        plain_layers["L"] = types.SimpleNamespace(**{
-            **vars(layers), "batchnorm_backward": layers.batchnorm_backward.python_function,
-            "relu_backward": layers.relu_backward.python_function})
-        plain_layers["ACTIVATIONS"] = {"relu": (layers.relu_forward,
-                                                layers.relu_backward.python_function)}
+        # (the notebook's activation table holds the functions themselves, so it is rebuilt)
+        plain_layers["L"] = L = layers_without_xla("batchnorm_backward", "relu_backward")
+        plain_layers["ACTIVATIONS"] = {"relu": (L.relu_forward, L.relu_backward)}
         zero = tf.constant(0.0)
         cands = {"GradientTape": common.step_runner(nb["make_autodiff_step"]("relu"), x, y),
                  "GradientTape, Adam without XLA": common.step_runner(
