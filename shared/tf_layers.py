@@ -195,7 +195,7 @@ class Adam:
     @tf.function(jit_compile=True)
     def update(var, g, m, v, v_max, alpha, beta_1, beta_2, epsilon):
         # XLA turns these lines into one pass over the arrays instead of a dozen: for the tree
-        # net's 57M weights that is most of the optimiser's time. m += (1 - b1) * (g - m) is
+        # net's 59.5M weights that is most of the optimiser's time. m += (1 - b1) * (g - m) is
         # m = b1*m + (1-b1)*g rearranged to update in place, the arrangement Keras uses.
         m.assign_add((g - m) * (1 - beta_1))
         v.assign_add((tf.square(g) - v) * (1 - beta_2))
