@@ -8,6 +8,11 @@ benchmarks/keras_models.py, timed twice: in ``fit`` and in a plain GradientTape 
 images/s, the median over rounds of each round's ratio (with the range over the rounds) and
 GFLOP/s (3 x forward FLOPs of the convolutions and matmuls).
 
+The defaults, one step per candidate in each of 40 rounds, are chosen for a shared machine whose
+speed drifts by tens of percent within minutes: a round's ratio then compares steps taken seconds
+apart, and the median over many rounds discards the rounds a burst of load hit. (With five steps
+per candidate per round, eight rounds on such a machine spread from 0.54 to 1.85.)
+
     python benchmarks/bench_tf_steps.py [--tiny] [--models all-cnn,convpool,tree,article-wrn,wrn-16-8]
 """
 from __future__ import annotations
@@ -107,7 +112,7 @@ def build(name, tf, batch, size):
 
 def main(argv=None):
     a = common.step_arguments(argv, lambda p: p.add_argument(
-        "--models", default="all-cnn,convpool,tree,article-wrn,wrn-16-8"), steps=5, repeats=5)
+        "--models", default="all-cnn,convpool,tree,article-wrn,wrn-16-8"), steps=1, repeats=40)
     from shared.runtime import import_tensorflow
     tf = import_tensorflow()
     rows = []
@@ -140,8 +145,9 @@ def main(argv=None):
             rows.append([name, k, f"{rate[k]:.1f}", f"{3 * flops * rate[k] / 1e9:.0f}",
                          ratio(k, "Keras fit"), ratio(k, "GradientTape")])
         print(rows[-len(cands):], flush=True)
+    timed = "once" if a.steps == 1 else f"{a.steps} times"
     body = (f"Batch {a.batch}, {a.size}x{a.size} images, float32. Each training step is timed "
-            f"{a.steps} times in each of {a.repeats} rounds after warm-up, the candidates taking "
+            f"{timed} in each of {a.repeats} rounds after warm-up, the candidates taking "
             "turns to go first. images/s is the median over all of a candidate's steps; a ratio is "
             "the median over the rounds of the ratio of the two candidates' medians in that round, "
             "followed by the lowest and highest of those per-round ratios, the noise to read it "
