@@ -10,8 +10,8 @@ GFLOP/s (3 x forward FLOPs of the convolutions and matmuls).
 
 The defaults, one step per candidate in each of 40 rounds, are chosen for a shared machine whose
 speed drifts by tens of percent within minutes: a round's ratio then compares steps taken seconds
-apart, and the median over many rounds discards the rounds a burst of load hit. (With five steps
-per candidate per round, eight rounds on such a machine spread from 0.54 to 1.85.)
+apart, and the median over many rounds discards the rounds a burst of load hit. Single rounds
+still spread widely there (from about 0.55 to 1.8 on our 2-core machine), so read the median.
 
     python benchmarks/bench_tf_steps.py [--tiny] [--models all-cnn,convpool,tree,article-wrn,wrn-16-8]
 """
