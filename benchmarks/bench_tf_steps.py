@@ -50,12 +50,22 @@ def build(name, tf, batch, size):
         init = nb["init_weights"](nb["NETS"][net_name], 0)
         r = tf.constant(0.0)
         # the same hand-written step with ELU's backward as plain TensorFlow (three passes over
-        # the arrays instead of XLA's one): a second copy of the notebook
+        # the arrays instead of XLA's one): a second copy of the notebook, in which the pooling
+        # layers' compiled pool-and-ELU backward is plain TensorFlow too
         plain = nbload.load("03_all_cnn.ipynb")
         plain["L"] = layers_without_xla("elu_backward")
+        plain["pool_elu_backward"] = plain["pool_elu_backward"].python_function
+        variants = [("GradientTape", nb, "autodiff"), ("by hand", nb, "by hand"),
+                    ("by hand, ELU without XLA", plain, "by hand")]
+        if name == "convpool":
+            # and with the pooling layers' pool and ELU backward compiled apart rather than
+            # together: the pool's backward in plain TensorFlow writes out an array as big as the
+            # layer's output, which ELU's compiled backward then reads
+            apart = nbload.load("03_all_cnn.ipynb")
+            apart["pool_elu_backward"] = apart["pool_elu_backward"].python_function
+            variants.append(("by hand, pool and ELU backward apart", apart, "by hand"))
         cands = {}
-        for label, ns, backprop in (("GradientTape", nb, "autodiff"), ("by hand", nb, "by hand"),
-                                    ("by hand, ELU without XLA", plain, "by hand")):
+        for label, ns, backprop in variants:
             case = ns["Case"]("bench", net_name, "amsgrad", backprop)
             step, _ = ns["make_train_step"](case, ns["make_variables"](init))
             cands[label] = common.step_runner(step, x, y, r)
@@ -154,12 +164,15 @@ def main(argv=None):
             "with. Our steps are the notebooks' `tf.function` steps, each with the optimiser its "
             "notebook gives it: `by hand` is the hand-written backward with the shared "
             "hand-written Adam (its update compiled with XLA, as are the backward passes of "
-            "batch norm, ReLU and ELU); the "
+            "batch norm, ReLU and ELU, and ConvPool's pool and ELU backward together); the "
             "GradientTape steps use Keras' Adam in the tree net (its update compiled with XLA, "
             "as notebook 01 does, so that its two steps differ only in their gradients) and in "
             "All-CNN / ConvPool (plain, as in notebook 03), and the shared Adam in the WRNs "
             "(notebook 04). The `without XLA` rows show what each compilation is worth: the same "
-            "step with the compiled part run as plain TensorFlow. `Keras model, GradientTape` "
+            "step with the compiled part run as plain TensorFlow (ConvPool's `ELU without XLA` runs "
+            "its pool-and-ELU backward plain too); `pool and ELU backward apart` runs the pool's "
+            "backward plain and ELU's compiled, the step before they were compiled together. "
+            "`Keras model, GradientTape` "
             "trains the Keras twin of the model with a plain `tf.function` GradientTape step and "
             "Keras' (uncompiled) Adam: `fit`'s ops without `fit`'s loop (not run for WRN-16-8, to "
             "keep the run short). Where a GradientTape step trails `fit` by a few percent, this "
