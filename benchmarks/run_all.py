@@ -14,7 +14,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = sorted(HERE.glob("bench_*.py"))
-ORDER = ["tf_settings", "tf_steps", "numpy_layers", "input_pipeline", "notebooks"]
+ORDER = ["tf_settings", "tf_steps", "numpy_layers", "input_pipeline", "notebooks", "ci"]
 
 
 def collect(tiny: bool) -> Path:

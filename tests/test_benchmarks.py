@@ -14,3 +14,15 @@ def test_benchmark_runs_tiny(script):
                          text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "TINY smoke run" in out.stdout
+
+
+def test_ci_benchmark_reads_what_ci_prints():
+    # the full run of bench_ci.py takes a whole CI run, so its parser is checked on CI's output
+    sys.path.insert(0, str(BENCH))
+    from bench_ci import parse_ci_output
+    text = ("setup took 97 s\n........ [ 99%]\n.. [100%]\n"
+            "955 passed, 2 skipped in 652.31s (0:10:52)\nCI took 751 s\n")
+    assert parse_ci_output(text) == {"setup_s": 97, "total_s": 751, "pytest_s": 652.31,
+                                     "summary": "955 passed, 2 skipped"}
+    failed = parse_ci_output("setup took 90 s\n1 failed, 956 passed in 700.00s (0:11:40)\n")
+    assert failed["summary"] == "1 failed, 956 passed" and "total_s" not in failed
