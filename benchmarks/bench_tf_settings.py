@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -20,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 SETTINGS = {
-    "oneDNN off (TF default on this CPU; the tests' setting)": {"TF_ENABLE_ONEDNN_OPTS": "0"},
+    "oneDNN off (the tests' setting)": {"TF_ENABLE_ONEDNN_OPTS": "0"},
     "oneDNN on (project setting)": {"TF_ENABLE_ONEDNN_OPTS": "1"},
     # the tree net is left out here: TensorFlow 2.21 aborts in its first Keras step with oneDNN on
     # and one intra-op thread ("munmap_chunk(): invalid pointer")
@@ -30,6 +31,18 @@ SETTINGS = {
 
 
 MODELS = ("All-CNN-C", "tree net")
+
+
+def onednn_by_default() -> bool:
+    """Whether TensorFlow turns oneDNN on by itself on this CPU (TF_ENABLE_ONEDNN_OPTS unset). It
+    decides once, at import, by the CPU's instructions (on where it finds AVX-512 VNNI or BF16,
+    for example), so a fresh process is asked."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    out = subprocess.run([sys.executable, "-c", "from tensorflow.python.util import "
+                          "_pywrap_util_port as port; print(port.IsMklEnabled())"],
+                         env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True, text=True,
+                         check=True)
+    return out.stdout.strip().splitlines()[-1] == "True"
 
 
 def worker(steps: int, batch: int, size: int) -> dict:
@@ -91,6 +104,7 @@ def main(argv=None):
                 Path(__file__), ["--worker", f"--steps={a.steps}", f"--batch={a.batch}",
                                  f"--size={a.size}"], env))
     first = next(iter(SETTINGS))
+    by_default = onednn_by_default()
     rows = []
     for name, rs in results.items():
         row = [name]
@@ -102,6 +116,8 @@ def main(argv=None):
             gf = common.median([r[model]["gflops"] for r in rs])
             base = common.median([r[model]["images_per_s"] for r in results[first]])
             row += [f"{ips:.1f} ({gf:.0f} GFLOP/s)", f"{ips / base:.2f}x"]
+        if SETTINGS[name] == {"TF_ENABLE_ONEDNN_OPTS": "1" if by_default else "0"}:
+            row[0] += "; TF's default on this CPU"
         if rs[0]["reruns_identical"] is None:
             rows.append(row + ["not run (aborts)"])
             continue
@@ -115,7 +131,7 @@ def main(argv=None):
             "with autodiff and by hand; how many reruns ended with exactly the weights of that "
             "process's first run of the same kind.\n\n"
             + common.table(["setting", *[f"{m}: {c}" for m in MODELS
-                                         for c in ("images/s", "vs TF default")],
+                                         for c in ("images/s", "vs oneDNN off")],
                             "reruns identical"], rows)
             + "\n\nThe project sets `TF_ENABLE_ONEDNN_OPTS=1` and leaves thread counts to TF in "
               "`shared.runtime.import_tensorflow()`, before TensorFlow is imported: oneDNN's "

@@ -92,14 +92,29 @@ def git_commit() -> str:
         return "unknown"
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+def cpu_name(cpuinfo: str | None = None) -> str:
+    """The CPU's model name, its family and model numbers and its widest vector instructions, e.g.
+    ``AMD EPYC (family 26, model 2, AVX-512)``: cloud machines often report only "AMD EPYC", and two
+    such machines here trained All-CNN-C at speeds three times apart (the faster had AVX-512),
+    so timings must say which one they came from. ``cpuinfo``: the text of /proc/cpuinfo (read if None)."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    fields = {}
+    for line in cpuinfo.splitlines():
+        key, _, value = (part.strip() for part in line.partition(":"))
+        if key and key not in fields:  # the first processor's
+            fields[key] = value
+    flags = set(fields.get("flags", "").split())
+    if "model name" not in fields:
+        return platform.processor() or platform.machine()
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else None
+    details = [f"family {fields['cpu family']}" if "cpu family" in fields else None,
+               f"model {fields['model']}" if "model" in fields else None, vector]
+    details = [d for d in details if d]
+    return fields["model name"] + (f" ({', '.join(details)})" if details else "")
 
 
 def hardware() -> dict:
@@ -125,7 +140,8 @@ def versions() -> dict:
 
 def onednn_setting() -> str:
     """'on' or 'off' as TF_ENABLE_ONEDNN_OPTS says, or 'TF default' when it is unset (then
-    TensorFlow decides by CPU: on with AVX-512, off without)."""
+    TensorFlow decides by CPU: on where it finds neural-network instructions such as AVX-512 VNNI
+    or BF16, off on older CPUs)."""
     value = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
     if value is None:
         return "TF default"
@@ -143,7 +159,7 @@ def run_header(notebook: str, seed: int, settings: dict) -> dict:
     hw = info["hardware"]
     print(f"{notebook} | budget: {info['budget']} | seed: {seed}")
     print("settings: " + ", ".join(f"{k}={v}" for k, v in info["settings"].items()))
-    print(f"hardware: {hw['cpu']} ({hw['cores']} cores), GPU: {hw['gpu']}")
+    print(f"hardware: {hw['cpu']}, {hw['cores']} cores, GPU: {hw['gpu']}")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items())
           + f" | commit {info['commit']}")
     return info
@@ -166,9 +182,10 @@ def _native_stderr_silenced():
 def import_tensorflow(require_gpu: bool | None = None):
     """Import TensorFlow with the project's CPU settings, set before the import.
 
-    - ``TF_ENABLE_ONEDNN_OPTS=1``: oneDNN's kernels (off by default on CPUs without AVX-512).
-      Measured here they train All-CNN-C 1.13x and the tree net 1.63x faster than TensorFlow's
-      own kernels, but they do not repeat bit for bit: two identical trainings in one process
+    - ``TF_ENABLE_ONEDNN_OPTS=1``: oneDNN's kernels, which TensorFlow turns on by itself only on
+      CPUs with neural-network instructions (AVX-512 VNNI or BF16, for example). On a 2-core AMD
+      EPYC without AVX-512 they trained All-CNN-C 1.13x and the tree net 1.63x faster than
+      TensorFlow's own kernels, but they do not repeat bit for bit: two identical trainings in one process
       may end a few last bits apart (1 and 6 of 12 reruns in two benchmark runs), and the gap grows
       (likely cause: TensorFlow lets a oneDNN kernel use all threads or just one, depending on
       which thread starts it, and the two add up in different orders). Set

@@ -1,4 +1,6 @@
 """Budgets, settings, seeding and the run header."""
+import platform
+
 import numpy as np
 import pytest
 
@@ -67,3 +69,13 @@ def test_gpu_required_but_absent(monkeypatch):
         pytest.skip("this machine has a GPU")
     with pytest.raises(ConfigError, match="GPU was requested"):
         runtime.import_tensorflow(require_gpu=True)
+
+
+def test_cpu_name_tells_the_vector_instructions():
+    # two machines that both call themselves "AMD EPYC" train at very different speeds
+    entry = "processor\t: {n}\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n\n"
+    with_512 = "".join(entry.format(n=n, flags="fpu avx2 avx512f avx512_bf16") for n in range(2))
+    assert runtime.cpu_name(with_512) == "AMD EPYC (family 26, model 2, AVX-512)"
+    assert runtime.cpu_name(entry.format(n=0, flags="fpu avx avx2 fma")).endswith("model 2, AVX2)")
+    assert runtime.cpu_name("processor\t: 0\nBogoMIPS\t: 50.00\n") == (platform.processor()
+                                                                     or platform.machine())
