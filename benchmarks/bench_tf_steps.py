@@ -13,7 +13,8 @@ speed drifts by tens of percent within minutes: a round's ratio then compares st
 apart, and the median over many rounds discards the rounds a burst of load hit. Single rounds
 still spread widely there (from about 0.55 to 1.8 on our 2-core machine), so read the median.
 
-    python benchmarks/bench_tf_steps.py [--tiny] [--models all-cnn,convpool,tree,article-wrn,wrn-16-8]
+    python benchmarks/bench_tf_steps.py [--tiny]
+        [--models all-cnn,convpool,all-cnn-paper,tree,article-wrn,wrn-16-8]
 """
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def build(name, tf, batch, size):
     x = tf.constant(rng.normal(size=(batch, size, size, 3)).astype(np.float32))
     y = tf.constant(rng.integers(0, 10, batch))
     keras = tf.keras
+    keras_optimizer = lambda: None  # the Keras twins' optimiser: Adam (common.keras_fit_runner)
     if name in ("all-cnn", "convpool"):
         nb = nbload.load("03_all_cnn.ipynb")
         net_name = "All-CNN" if name == "all-cnn" else "ConvPool-CNN"
@@ -100,6 +102,17 @@ def build(name, tf, batch, size):
                  "by hand, BN and ReLU without XLA": common.step_runner(
                      plain_layers["hand_run"](plain_layers["Deviations"]())[0], x, y, zero)}
         make_kmodel = lambda: keras_models.tree_net(keras, size=size)
+    elif name == "all-cnn-paper":
+        # notebook 03's paper recipe: Springenberg et al.'s All-CNN-C (biases, ReLU, dropout,
+        # weight decay) trained by a GradientTape step with SGD and momentum, as is its Keras twin
+        nb = nbload.load("03_all_cnn.ipynb")
+        params = nb["init_paper_params"](0)
+        keras_optimizer = lambda: keras.optimizers.SGD(nb["PAPER_LR"], momentum=0.9)
+        opt = keras_optimizer()
+        opt.build(list(params.values()))
+        cands = {"GradientTape": common.step_runner(nb["make_paper_step"](params, opt), x, y)}
+        make_kmodel = lambda: keras_models.paper_all_cnn_c(keras, size=size,
+                                                           weight_decay=nb["PAPER_WEIGHT_DECAY"])
     elif name in ("article-wrn", "wrn-16-8"):
         nb = nbload.load("04_wide_resnet.ipynb")
         from shared.tf_layers import Adam
@@ -114,15 +127,17 @@ def build(name, tf, batch, size):
     else:
         raise ValueError(f"unknown model {name!r}")
     kmodel = make_kmodel()
-    cands = {"Keras fit": common.keras_fit_runner(tf, kmodel, x, y), **cands}
+    cands = {"Keras fit": common.keras_fit_runner(tf, kmodel, x, y, keras_optimizer()), **cands}
     if name != "wrn-16-8":  # left out of the slowest model (9 s a step) to keep the run short
-        cands["Keras model, GradientTape"] = common.keras_tape_runner(tf, make_kmodel(), x, y)
+        cands["Keras model, GradientTape"] = common.keras_tape_runner(tf, make_kmodel(), x, y,
+                                                                      keras_optimizer())
     return cands, keras_models.forward_flops(kmodel)
 
 
 def main(argv=None):
     a = common.step_arguments(argv, lambda p: p.add_argument(
-        "--models", default="all-cnn,convpool,tree,article-wrn,wrn-16-8"), steps=1, repeats=40)
+        "--models", default="all-cnn,convpool,all-cnn-paper,tree,article-wrn,wrn-16-8"), steps=1,
+        repeats=40)
     from shared.runtime import import_tensorflow
     tf = import_tensorflow()
     rows = []
@@ -168,7 +183,9 @@ def main(argv=None):
             "GradientTape steps use Keras' Adam in the tree net (its update compiled with XLA, "
             "as notebook 01 does, so that its two steps differ only in their gradients) and in "
             "All-CNN / ConvPool (plain, as in notebook 03), and the shared Adam in the WRNs "
-            "(notebook 04). The `without XLA` rows show what each compilation is worth: the same "
+            "(notebook 04). `all-cnn-paper` is notebook 03's paper recipe, Springenberg et al.'s "
+            "All-CNN-C with biases, ReLU, dropout and weight decay, trained by GradientTape and "
+            "SGD with momentum, and so is its Keras twin. The `without XLA` rows show what each compilation is worth: the same "
             "step with the compiled part run as plain TensorFlow (ConvPool's `ELU without XLA` runs "
             "its pool-and-ELU backward plain too); `pool and ELU backward apart` runs the pool's "
             "backward plain and ELU's compiled, the step before they were compiled together. "

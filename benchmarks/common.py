@@ -42,10 +42,11 @@ def alternate(candidates: dict, n_calls: int, repeats: int, warmup: int = 2) -> 
     return times
 
 
-def keras_fit_runner(tf, model, x, y):
-    """Compile ``model`` (Adam, softmax cross-entropy) and return ``run(steps) -> seconds per
-    step`` that trains it with ``model.fit`` on the batch (x, y), timed by a callback."""
-    model.compile(tf.keras.optimizers.Adam(1e-3),
+def keras_fit_runner(tf, model, x, y, optimizer=None):
+    """Compile ``model`` (``optimizer``, default Adam; softmax cross-entropy) and return
+    ``run(steps) -> seconds per step`` that trains it with ``model.fit`` on the batch (x, y),
+    timed by a callback."""
+    model.compile(optimizer or tf.keras.optimizers.Adam(1e-3),
                   tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     ds = tf.data.Dataset.from_tensors((x, y)).repeat()
     times = []
@@ -65,21 +66,24 @@ def keras_fit_runner(tf, model, x, y):
     return run
 
 
-def keras_tape_runner(tf, model, x, y):
-    """The same Keras ``model`` trained by a plain GradientTape step (``tf.function``, Keras' Adam,
-    the loss ``fit`` uses): ``fit``'s graph without ``fit``'s loop. Returns ``run(steps) ->
-    seconds per step``. Beside ``fit`` it shows how much of a gap between ``fit`` and our
-    GradientTape step comes from the loop around the step rather than from the model's ops."""
-    adam = tf.keras.optimizers.Adam(1e-3)
-    adam.build(model.trainable_variables)
+def keras_tape_runner(tf, model, x, y, optimizer=None):
+    """The same Keras ``model`` trained by a plain GradientTape step (``tf.function``, Keras'
+    ``optimizer``, default Adam, and the loss ``fit`` uses, weight penalties included): ``fit``'s
+    graph without ``fit``'s loop. Returns ``run(steps) -> seconds per step``. Beside ``fit`` it
+    shows how much of a gap between ``fit`` and our GradientTape step comes from the loop around
+    the step rather than from the model's ops."""
+    optimizer = optimizer or tf.keras.optimizers.Adam(1e-3)
+    optimizer.build(model.trainable_variables)
     loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     @tf.function
     def step():
         with tf.GradientTape() as tape:
             loss = loss_fn(y, model(x, training=True))
-        adam.apply_gradients(zip(tape.gradient(loss, model.trainable_variables),
-                                 model.trainable_variables))
+            if model.losses:  # the layers' weight penalties, which fit adds too
+                loss += tf.add_n(model.losses)
+        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables),
+                                      model.trainable_variables))
         return loss
     return step_runner(step)
 

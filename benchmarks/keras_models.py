@@ -20,6 +20,20 @@ def all_cnn_c(keras, pool: bool = False, size: int = 32):
     return keras.Sequential(layers)
 
 
+def paper_all_cnn_c(keras, size: int = 32, weight_decay: float = 1e-3):
+    """Springenberg et al.'s All-CNN-C as notebook 03's paper recipe trains it: ReLU and biases,
+    dropout 0.2 on the input and 0.5 after each stride-2 layer, layer 7 VALID, weight decay
+    0.5 * weight_decay * sum(w^2) (Keras' L2 adds its factor times the sum, without the half)."""
+    L = keras.layers
+    decay = keras.regularizers.L2(0.5 * weight_decay)
+    conv = lambda c, k=3, s=1, pad="same": L.Conv2D(c, k, strides=s, padding=pad,
+                                                     activation="relu", kernel_regularizer=decay)
+    return keras.Sequential([
+        keras.Input((size, size, 3)), L.Dropout(0.2), conv(96), conv(96), conv(96, s=2),
+        L.Dropout(0.5), conv(192), conv(192), conv(192, s=2), L.Dropout(0.5),
+        conv(192, pad="valid"), conv(192, 1), conv(10, 1), L.GlobalAveragePooling2D()])
+
+
 def wrn(keras, depth: int = 16, k: int = 8, size: int = 32):
     """WRN-d-k, pre-activation blocks, 1x1 projection shortcuts, stride-2 downsampling."""
     L = keras.layers
