@@ -39,19 +39,22 @@ def main(argv=None):
             total_quick += seconds
             quick = f"{seconds / 60:.1f} min" + ("" if out.returncode == 0 else " (FAILED)")
         results = ROOT / "results" / f"{nb.stem}.json"
-        default = "—"
+        default = cpu = "—"
         if results.is_file():
             data = json.loads(results.read_text())
             if "wall_seconds" in data:
                 default = f"{data['wall_seconds'] / 60:.1f} min ({data['wall_budget']})"
-        rows.append([nb.stem, quick, default])
+                cpu = data.get("hardware", {}).get("cpu", "?")
+        rows.append([nb.stem, quick, default, cpu])
     if not a.tiny:
-        rows.append(["**all notebooks**", f"**{total_quick / 60:.1f} min**", ""])
+        rows.append(["**all notebooks**", f"**{total_quick / 60:.1f} min**", "", ""])
     body = ("Quick: `BACKPROP_BUDGET=quick pytest notebooks/<nb>.ipynb` (nbval, lax), one run "
             "each, machine otherwise idle, oneDNN off as under any `pytest` (conftest.py). "
             "Default: the committed run, executed by "
-            "`python -m shared.reproduce --budget default`.\n\n"
-            + common.table(["notebook", "quick (pytest)", "committed run"], rows))
+            "`python -m shared.reproduce --budget default`, on the CPU its header names (each "
+            "notebook's stored run may come from a different machine: the AVX-512 one trains "
+            "several times faster).\n\n"
+            + common.table(["notebook", "quick (pytest)", "committed run", "its CPU"], rows))
     common.write_section("notebooks", "Whole series", body, a.tiny)
 
 
