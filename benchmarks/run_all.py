@@ -21,7 +21,9 @@ def collect(tiny: bool) -> Path:
     suffix = ".tiny.md" if tiny else ".md"
     parts = ["# Benchmark results", "",
              "Written by `python benchmarks/run_all.py` from `benchmarks/sections/`. Medians and "
-             "ratios over alternating repetitions; see each script's docstring for the method.",
+             "ratios over alternating repetitions; see each script's docstring for the method. "
+             "Each section names the CPU, versions and time of its run: compare numbers within a "
+             "section, or across sections that name the same CPU.",
              ""]
     for name in ORDER:
         path = HERE / "sections" / f"{name}{suffix}"
