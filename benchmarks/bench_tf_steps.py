@@ -164,8 +164,10 @@ def main(argv=None):
             if k == ref:
                 return "1.00x"
             per_round = [rd[ref] / rd[k] for rd in rounds]
+            interval = common.median_interval(per_round)
+            ci = f"CI {interval[0]:.2f}-{interval[1]:.2f}; " if interval else ""
             return (f"{common.median(per_round):.2f}x "
-                    f"({min(per_round):.2f}-{max(per_round):.2f})")
+                    f"({ci}rounds {min(per_round):.2f}-{max(per_round):.2f})")
         for k in cands:
             rows.append([name, k, f"{rate[k]:.1f}", f"{3 * flops * rate[k] / 1e9:.0f}",
                          ratio(k, "Keras fit"), ratio(k, "GradientTape")])
@@ -175,8 +177,10 @@ def main(argv=None):
             f"{timed} in each of {a.repeats} rounds after warm-up, the candidates taking "
             "turns to go first. images/s is the median over all of a candidate's steps; a ratio is "
             "the median over the rounds of the ratio of the two candidates' medians in that round, "
-            "followed by the lowest and highest of those per-round ratios, the noise to read it "
-            "with. Our steps are the notebooks' `tf.function` steps, each with the optimiser its "
+            "followed by a 95% confidence interval of that median (distribution-free, from the "
+            "order statistics of the per-round ratios: where it contains 1.00, this benchmark "
+            "cannot tell the two steps apart) and by the lowest and highest per-round ratio, the "
+            "noise of a single round. Our steps are the notebooks' `tf.function` steps, each with the optimiser its "
             "notebook gives it: `by hand` is the hand-written backward with the shared "
             "hand-written Adam (its update compiled with XLA, as are the backward passes of "
             "batch norm, ReLU and ELU, and ConvPool's pool and ELU backward together); the "

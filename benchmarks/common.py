@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+from math import comb
 import statistics
 import subprocess
 import sys
@@ -118,6 +119,21 @@ def step_arguments(argv=None, add_options=None, steps: int = 10,
 
 def median(xs) -> float:
     return statistics.median(xs)
+
+
+def median_interval(xs, confidence: float = 0.95):
+    """Distribution-free confidence interval of the median of ``xs`` (independent draws): the
+    order statistics x_(k) and x_(n+1-k), with k the largest rank for which
+    P(Binomial(n, 1/2) < k) <= (1 - confidence) / 2. For 40 rounds that is the 14th and 27th
+    smallest (96% coverage). None when there are too few values for one (n < 6 at 95%)."""
+    xs, n = sorted(xs), len(xs)
+    tail, k = 0.0, 0
+    while k <= n and tail + comb(n, k) / 2 ** n <= (1 - confidence) / 2:
+        tail += comb(n, k) / 2 ** n
+        k += 1
+    if k == 0:
+        return None
+    return xs[k - 1], xs[n - k]
 
 
 def machine() -> str:

@@ -26,3 +26,12 @@ def test_ci_benchmark_reads_what_ci_prints():
                                      "summary": "955 passed, 2 skipped"}
     failed = parse_ci_output("setup took 90 s\n1 failed, 956 passed in 700.00s (0:11:40)\n")
     assert failed["summary"] == "1 failed, 956 passed" and "total_s" not in failed
+
+
+def test_median_interval_is_the_binomial_order_statistics():
+    sys.path.insert(0, str(BENCH))
+    from common import median_interval
+    # Binomial(40, 1/2): P(B <= 13) = 0.019 <= 0.025 < P(B <= 14) = 0.040, so ranks 14 and 27
+    assert median_interval(list(range(40, 0, -1))) == (14, 27)
+    assert median_interval([3.0, 1.0, 2.0, 5.0, 4.0, 6.0]) == (1.0, 6.0)  # 2 * 2**-6 <= 0.05
+    assert median_interval([1.0, 2.0, 3.0, 4.0, 5.0]) is None             # 2 * 2**-5 > 0.05
