@@ -73,6 +73,7 @@ def main(argv=None) -> int:
             env["BACKPROP_BUDGET"] = "quick"
         else:
             command = ["bash", ".ci/run"]
+        print(f"running {' '.join(command[-2:])} in a fresh clone of {commit}", flush=True)
         start = time.perf_counter()
         out = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - start

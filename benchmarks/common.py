@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-from math import comb
 import statistics
 import subprocess
 import sys
 import time
 from datetime import datetime, timezone
+from math import comb
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent

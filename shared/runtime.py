@@ -94,9 +94,10 @@ def git_commit() -> str:
 
 def cpu_name(cpuinfo: str | None = None) -> str:
     """The CPU's model name, its family and model numbers and its widest vector instructions, e.g.
-    ``AMD EPYC (family 26, model 2, AVX-512)``: cloud machines often report only "AMD EPYC", and two
-    such machines here trained All-CNN-C at speeds three times apart (the faster had AVX-512),
-    so timings must say which one they came from. ``cpuinfo``: the text of /proc/cpuinfo (read if None)."""
+    ``AMD EPYC (family 26, model 2, AVX-512)``: cloud machines often report only "AMD EPYC",
+    and two such machines here trained All-CNN-C at speeds three times apart (the faster had
+    AVX-512), so timings must say which one they came from. ``cpuinfo``: the text of
+    /proc/cpuinfo (read if None)."""
     if cpuinfo is None:
         try:
             cpuinfo = Path("/proc/cpuinfo").read_text()
