@@ -11,7 +11,9 @@ GFLOP/s (3 x forward FLOPs of the convolutions and matmuls).
 The defaults, one step per candidate in each of 40 rounds, are chosen for a shared machine whose
 speed drifts by tens of percent within minutes: a round's ratio then compares steps taken seconds
 apart, and the median over many rounds discards the rounds a burst of load hit. Single rounds
-still spread widely there (from about 0.55 to 1.8 on our 2-core machine), so read the median.
+still spread widely (from about 0.55 to 1.8 on a busy 2-core machine, 0.6 to 1.6 on a quiet one),
+so read the median and its confidence interval, which 40 rounds narrow to about +-1% on a quiet
+machine.
 
     python benchmarks/bench_tf_steps.py [--tiny]
         [--models all-cnn,convpool,all-cnn-paper,tree,article-wrn,wrn-16-8]
