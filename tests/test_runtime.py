@@ -73,7 +73,8 @@ def test_gpu_required_but_absent(monkeypatch):
 
 def test_cpu_name_tells_the_vector_instructions():
     # two machines that both call themselves "AMD EPYC" train at very different speeds
-    entry = "processor\t: {n}\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n\n"
+    entry = ("processor\t: {n}\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n"
+             "flags\t\t: {flags}\n\n")
     with_512 = "".join(entry.format(n=n, flags="fpu avx2 avx512f avx512_bf16") for n in range(2))
     assert runtime.cpu_name(with_512) == "AMD EPYC (family 26, model 2, AVX-512)"
     assert runtime.cpu_name(entry.format(n=0, flags="fpu avx avx2 fma")).endswith("model 2, AVX2)")
