@@ -27,6 +27,10 @@ SETTINGS = {
     # and one intra-op thread ("munmap_chunk(): invalid pointer")
     "oneDNN on, 1 intra-op thread": {"TF_ENABLE_ONEDNN_OPTS": "1", "BENCH_THREADS": "1",
                                      "BENCH_MODELS": "All-CNN-C"},
+    # not a project setting: what Keras' bfloat16 mixed precision would give on this CPU (the
+    # notebooks' hand-written steps and gradient checks are float32 / float64)
+    "oneDNN on, Keras mixed_bfloat16": {"TF_ENABLE_ONEDNN_OPTS": "1",
+                                        "BENCH_POLICY": "mixed_bfloat16", "BENCH_RERUNS": "0"},
 }
 
 
@@ -52,12 +56,15 @@ def worker(steps: int, batch: int, size: int) -> dict:
     from keras_models import all_cnn_c, forward_flops, tree_net
     if os.environ.get("BENCH_THREADS"):
         tf.config.threading.set_intra_op_parallelism_threads(int(os.environ["BENCH_THREADS"]))
+    if os.environ.get("BENCH_POLICY"):
+        tf.keras.mixed_precision.set_global_policy(os.environ["BENCH_POLICY"])
     rng = np.random.default_rng(0)
     x = rng.normal(size=(batch, size, size, 3)).astype(np.float32)
     y = rng.integers(0, 10, batch)
     models = os.environ.get("BENCH_MODELS", ",".join(MODELS)).split(",")
+    reruns = "tree net" in models and os.environ.get("BENCH_RERUNS") != "0"
     result = {"reruns_identical": reruns_identical(reruns=1 + max(2, steps // 3))
-              if "tree net" in models else None}
+              if reruns else None}
     for name in models:
         model = {"All-CNN-C": all_cnn_c, "tree net": tree_net}[name](tf.keras, size=size)
         sec = common.median(common.keras_fit_runner(tf, model, x, y)(steps + 3)[3:])
@@ -119,7 +126,8 @@ def main(argv=None):
         if SETTINGS[name] == {"TF_ENABLE_ONEDNN_OPTS": "1" if by_default else "0"}:
             row[0] += "; TF's default on this CPU"
         if rs[0]["reruns_identical"] is None:
-            rows.append(row + ["not run (aborts)"])
+            rows.append(row + ["not run (aborts)" if "tree net" not in rs[0]
+                               else "not run (the notebooks train in float32)"])
             continue
         same, reruns = (sum(column) for column in zip(*[r["reruns_identical"] for r in rs]))
         rows.append(row + [f"{same} of {reruns}"])
@@ -137,7 +145,10 @@ def main(argv=None):
               "`shared.runtime.import_tensorflow()`, before TensorFlow is imported: oneDNN's "
               "speed is worth more to a reader waiting for a CPU run than bit-for-bit reruns, "
               "which `TF_ENABLE_ONEDNN_OPTS=0` gives back (the tests set it, in conftest.py, "
-              "because they compare runs exactly). Mixed precision is not used on the CPU. "
+              "because they compare runs exactly). Mixed precision is not used on the CPU: the "
+              "notebooks' hand-written steps are compared with autodiff in float32 and checked "
+              "in float64, and bfloat16's 8-bit mantissa would blur both; the mixed_bfloat16 row "
+              "shows what Keras alone would gain from it on this CPU. "
               + XLA_NOTE)
     common.write_section("tf_settings", "TensorFlow CPU settings", body, a.tiny)
 
