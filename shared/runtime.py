@@ -189,9 +189,9 @@ def import_tensorflow(require_gpu: bool | None = None):
       than TensorFlow's own kernels (1.60-1.75x and 1.65-1.67x on one with AVX-512), but they do
       not always repeat bit for bit: two identical trainings in one process may end a few last
       bits apart (1 and 6 of 12 reruns in two benchmark runs on the older machine; all 12 ended
-      alike on the AVX-512 one), and the gap grows (likely cause: TensorFlow lets a oneDNN kernel use all
-      threads or just one, depending on which thread starts it, and the two add up in different
-      orders). Set ``TF_ENABLE_ONEDNN_OPTS=0`` before starting Jupyter for exactly repeatable
+      alike on the AVX-512 one), and the gap grows (likely cause: TensorFlow lets a oneDNN kernel
+      use all threads or just one, depending on which thread starts it, and the two add up in
+      different orders). Set ``TF_ENABLE_ONEDNN_OPTS=0`` before starting Jupyter for exactly repeatable
       runs; the tests do (conftest.py), since they compare runs bit for bit. Numbers:
       benchmarks/RESULTS.md, "TensorFlow CPU settings".
     - ``TF_CPP_MIN_LOG_LEVEL=3``: keep C++ start-up chatter out of notebook outputs.
