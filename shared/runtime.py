@@ -185,14 +185,14 @@ def import_tensorflow(require_gpu: bool | None = None):
 
     - ``TF_ENABLE_ONEDNN_OPTS=1``: oneDNN's kernels, which TensorFlow turns on by itself only on
       CPUs with neural-network instructions (AVX-512 VNNI or BF16, for example). On a 2-core AMD
-      EPYC without AVX-512 they trained All-CNN-C 1.08-1.13x and the tree net 1.55-1.63x faster
-      than TensorFlow's own kernels (1.60-1.75x and 1.65-1.67x on one with AVX-512), but they do
-      not always repeat bit for bit: two identical trainings in one process may end a few last
-      bits apart (1 and 6 of 12 reruns in two benchmark runs on the older machine; all 12 ended
-      alike on the AVX-512 one), and the gap grows (likely cause: TensorFlow lets a oneDNN kernel
-      use all threads or just one, depending on which thread starts it, and the two add up in
-      different orders). Set ``TF_ENABLE_ONEDNN_OPTS=0`` before starting Jupyter for exactly repeatable
-      runs; the tests do (conftest.py), since they compare runs bit for bit. Numbers:
+      EPYC without AVX-512 they trained All-CNN-C 1.08-1.13x and the tree net 1.55-1.63x faster than
+      TensorFlow's own kernels (1.60-1.75x and 1.65-1.67x on one with AVX-512), but they do not
+      always repeat bit for bit: two identical trainings in one process may end a few last bits
+      apart (1 and 6 of 12 reruns in two benchmark runs on the older machine; all 12 ended alike on
+      the AVX-512 one), and the gap grows (likely cause: TensorFlow lets a oneDNN kernel use all
+      threads or just one, depending on which thread starts it, and the two add up in different
+      orders). Set ``TF_ENABLE_ONEDNN_OPTS=0`` before starting Jupyter for exactly repeatable runs;
+      the tests do (conftest.py), since they compare runs bit for bit. Numbers:
       benchmarks/RESULTS.md, "TensorFlow CPU settings".
     - ``TF_CPP_MIN_LOG_LEVEL=3``: keep C++ start-up chatter out of notebook outputs.
 
