@@ -20,6 +20,7 @@ machine.
 """
 from __future__ import annotations
 
+import json
 import sys
 import types
 from pathlib import Path
@@ -136,46 +137,67 @@ def build(name, tf, batch, size):
     return cands, keras_models.forward_flops(kmodel)
 
 
-def main(argv=None):
-    a = common.step_arguments(argv, lambda p: p.add_argument(
-        "--models", default="all-cnn,convpool,all-cnn-paper,tree,article-wrn,wrn-16-8"), steps=1,
-        repeats=40)
+def measure(name, a) -> list[list[str]]:
+    """The table rows of one model, its candidates timed in alternating rounds (in a worker
+    process of its own: see main)."""
     from shared.runtime import import_tensorflow
     tf = import_tensorflow()
     rows = []
-    for name in a.models.split(","):
-        cands, flops = build(name, tf, a.batch, a.size)
-        for run in cands.values():  # warm-up: tracing and first-call costs
-            run(2)
-        names, times, rounds = list(cands), {k: [] for k in cands}, []
-        for r in range(a.repeats):
-            # each candidate goes first in turn, so that a machine slowing down or speeding up
-            # during the run favours none of them
-            order = names[r % len(names):] + names[:r % len(names)]
-            this_round = {}
-            for k in order:
-                seconds = cands[k](a.steps)
-                times[k] += seconds
-                this_round[k] = common.median(seconds)
-            rounds.append(this_round)
-        rate = {k: a.batch / common.median(v) for k, v in times.items()}
+    cands, flops = build(name, tf, a.batch, a.size)
+    for run in cands.values():  # warm-up: tracing and first-call costs
+        run(2)
+    names, times, rounds = list(cands), {k: [] for k in cands}, []
+    for r in range(a.repeats):
+        # each candidate goes first in turn, so that a machine slowing down or speeding up
+        # during the run favours none of them
+        order = names[r % len(names):] + names[:r % len(names)]
+        this_round = {}
+        for k in order:
+            seconds = cands[k](a.steps)
+            times[k] += seconds
+            this_round[k] = common.median(seconds)
+        rounds.append(this_round)
+    rate = {k: a.batch / common.median(v) for k, v in times.items()}
 
-        def ratio(k, ref):
-            if ref not in rate:
-                return "—"
-            if k == ref:
-                return "1.00x"
-            per_round = [rd[ref] / rd[k] for rd in rounds]
-            interval = common.median_interval(per_round)
-            ci = f"CI {interval[0]:.2f}-{interval[1]:.2f}; " if interval else ""
-            return (f"{common.median(per_round):.2f}x "
-                    f"({ci}rounds {min(per_round):.2f}-{max(per_round):.2f})")
-        for k in cands:
-            rows.append([name, k, f"{rate[k]:.1f}", f"{3 * flops * rate[k] / 1e9:.0f}",
-                         ratio(k, "Keras fit"), ratio(k, "GradientTape")])
-        print(rows[-len(cands):], flush=True)
+    def ratio(k, ref):
+        if ref not in rate:
+            return "—"
+        if k == ref:
+            return "1.00x"
+        per_round = [rd[ref] / rd[k] for rd in rounds]
+        interval = common.median_interval(per_round)
+        ci = f"CI {interval[0]:.2f}-{interval[1]:.2f}; " if interval else ""
+        return (f"{common.median(per_round):.2f}x "
+                f"({ci}rounds {min(per_round):.2f}-{max(per_round):.2f})")
+    for k in cands:
+        rows.append([name, k, f"{rate[k]:.1f}", f"{3 * flops * rate[k] / 1e9:.0f}",
+                     ratio(k, "Keras fit"), ratio(k, "GradientTape")])
+    return rows
+
+
+def main(argv=None):
+    def options(p):
+        p.add_argument("--models",
+                       default="all-cnn,convpool,all-cnn-paper,tree,article-wrn,wrn-16-8")
+        p.add_argument("--worker", action="store_true")
+    a = common.step_arguments(argv, options, steps=1, repeats=40)
+    if a.worker:
+        print(json.dumps(measure(a.models, a)))
+        return
+    from shared.runtime import import_tensorflow
+    import_tensorflow()  # only for the versions in the section's header
+    rows = []
+    for name in a.models.split(","):
+        # a fresh process per model, so that no model is timed beside what the models before it
+        # left in memory (gigabytes of weights, optimiser slots and compiled graphs)
+        model_rows = common.run_worker(Path(__file__), [
+            "--worker", f"--models={name}", f"--steps={a.steps}", f"--repeats={a.repeats}",
+            f"--batch={a.batch}", f"--size={a.size}"], {})
+        rows += model_rows
+        print(model_rows, flush=True)
     timed = "once" if a.steps == 1 else f"{a.steps} times"
-    body = (f"Batch {a.batch}, {a.size}x{a.size} images, float32. Each training step is timed "
+    body = (f"Batch {a.batch}, {a.size}x{a.size} images, float32. Each model is timed in a "
+            "fresh process of its own. Each training step is timed "
             f"{timed} in each of {a.repeats} rounds after warm-up, the candidates taking "
             "turns to go first. images/s is the median over all of a candidate's steps; a ratio is "
             "the median over the rounds of the ratio of the two candidates' medians in that round, "

@@ -168,9 +168,13 @@ def table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def run_worker(script: Path, args: list[str], env: dict) -> dict:
-    """Run a benchmark worker in a fresh process (settings that must precede TF's import)."""
+def run_worker(script: Path, args: list[str], env: dict):
+    """Run a benchmark worker in a fresh process (for settings that must precede TF's import, or
+    a clean slate) and return what it printed as JSON on its last line of output."""
     import os
     out = subprocess.run([sys.executable, str(script), *args], env={**os.environ, **env},
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"worker {script.name} {' '.join(args)} failed "
+                           f"(exit {out.returncode}):\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
