@@ -13,7 +13,11 @@ speed drifts by tens of percent within minutes: a round's ratio then compares st
 apart, and the median over many rounds discards the rounds a burst of load hit. Single rounds
 still spread widely (from about 0.55 to 1.8 on a busy 2-core machine, 0.6 to 1.6 on a quiet one),
 so read the median and its confidence interval, which 40 rounds narrow to about +-1% on a quiet
-machine.
+machine. That interval covers one run's round-to-round noise only: three runs on the same quiet
+machine within an hour (2026-11-25) gave All-CNN's hand-written step 0.99x, 0.99x and 0.98x of
+its GradientTape step, the tree net's 0.98x, 0.98x and 0.97x, the article WRN's GradientTape step
+1.01x, 1.01x and 0.99x of `fit`: differences of two or three percent between steps are below
+what this benchmark resolves.
 
     python benchmarks/bench_tf_steps.py [--tiny]
         [--models all-cnn,convpool,all-cnn-paper,tree,article-wrn,wrn-16-8]
@@ -204,7 +208,8 @@ def main(argv=None):
             "followed by a 95% confidence interval of that median (distribution-free, from the "
             "order statistics of the per-round ratios: where it contains 1.00, this benchmark "
             "cannot tell the two steps apart) and by the lowest and highest per-round ratio, the "
-            "noise of a single round. Our steps are the notebooks' `tf.function` steps, each "
+            "noise of a single round. The interval covers one run only: separate runs on the "
+            "same machine have differed by two or three percent (see the script's docstring). Our steps are the notebooks' `tf.function` steps, each "
             "with the optimiser its notebook gives it: `by hand` is the hand-written backward "
             "with the shared hand-written Adam (its update compiled with XLA, as are the "
             "backward passes of "
