@@ -22,13 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
+from shared.runtime import git_commit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def git(*args) -> str:
-    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                          check=True).stdout.strip()
 
 
 def fresh_clone(workdir: Path) -> Path:
@@ -62,8 +58,9 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--tiny", action="store_true")
     a = p.parse_args(argv)
-    commit = git("rev-parse", "--short", "HEAD")
-    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    commit = git_commit()  # "<hash>" or "<hash>+dirty", as in the notebooks' headers
+    dirty = commit.endswith("+dirty")
+    commit = commit.removesuffix("+dirty")
     with tempfile.TemporaryDirectory(prefix="bench_ci_") as tmp:
         clone = fresh_clone(Path(tmp))
         env = {**os.environ, "CI": "true"}
