@@ -4,22 +4,22 @@ hand-written backward step, batch 128, the same layer shapes.
 Our steps are the notebooks' own (loaded with shared/nbload.py); the Keras twins are in
 benchmarks/keras_models.py, timed twice: in ``fit`` and in a plain GradientTape step (to tell
 ``fit``'s loop from its ops). Each candidate is timed for ``--steps`` steps after warm-up, in
-``--repeats`` rounds in which the candidates take turns to go first; we report the median
-images/s, the median over rounds of each round's ratio (with the range over the rounds) and
-GFLOP/s (3 x forward FLOPs of the convolutions and matmuls).
+``--repeats`` rounds in which the candidates take turns to go first, in each of ``--runs``
+processes per model; we report images/s, GFLOP/s (3 x forward FLOPs of the convolutions and
+matmuls) and each run's median over rounds of each round's ratio, and the median of those.
 
-The defaults, one step per candidate in each of 40 rounds, are chosen for a shared machine whose
-speed drifts by tens of percent within minutes: a round's ratio then compares steps taken seconds
-apart, and the median over many rounds discards the rounds a burst of load hit. Single rounds
-still spread widely (from about 0.55 to 1.8 on a busy 2-core machine, 0.6 to 1.6 on a quiet one),
-so read the median and its confidence interval, which 40 rounds narrow to about +-1% on a quiet
-machine. That interval covers one run's round-to-round noise only: three runs on the same quiet
-machine within an hour (2026-11-25) gave All-CNN's hand-written step 0.99x, 0.99x and 0.98x of
-its GradientTape step, the tree net's 0.98x, 0.98x and 0.97x, the article WRN's GradientTape step
-1.01x, 1.01x and 0.99x of `fit`: differences of two or three percent between steps are below
-what this benchmark resolves.
+One step per candidate in each round is chosen for a machine whose speed drifts within minutes: a
+round's ratio compares steps taken seconds apart, and the median over many rounds discards the
+rounds a burst of load hit. Single rounds spread widely (from about 0.6 to 1.6 on a quiet 2-core
+machine), but 40 rounds put one run's median within about +-1% (a 95% confidence interval from
+the rounds' order statistics). That is not how far apart runs are: on one quiet machine
+(2026-11-25), runs of 20 to 40 rounds, each in a fresh process, gave the tree net's hand-written
+step 0.98x, 0.98x, 0.97x and then 1.03x of its GradientTape step, All-CNN's 0.99x, 0.99x, 0.98x,
+1.00x and 1.00x, and the article WRN's GradientTape step 1.01x, 1.01x and 0.99x of `fit`. So the
+benchmark runs each model several times in fresh processes, the models taking turns, and reports
+every run's ratio beside their median.
 
-    python benchmarks/bench_tf_steps.py [--tiny]
+    python benchmarks/bench_tf_steps.py [--tiny] [--runs 3] [--repeats 20]
         [--models all-cnn,convpool,all-cnn-paper,tree,article-wrn,wrn-16-8]
 """
 from __future__ import annotations
@@ -141,12 +141,12 @@ def build(name, tf, batch, size):
     return cands, keras_models.forward_flops(kmodel)
 
 
-def measure(name, a) -> list[list[str]]:
-    """The table rows of one model, its candidates timed in alternating rounds (in a worker
-    process of its own: see main)."""
+def measure(name, a) -> dict:
+    """Time one model's candidates in alternating rounds (in a worker process of its own: see
+    main). -> {"flops": forward FLOPs per image, "rates": candidate -> median images/s,
+    "rounds": [candidate -> median seconds per step in that round]}."""
     from shared.runtime import import_tensorflow
     tf = import_tensorflow()
-    rows = []
     cands, flops = build(name, tf, a.batch, a.size)
     for run in cands.values():  # warm-up: tracing and first-call costs
         run(2)
@@ -161,20 +161,31 @@ def measure(name, a) -> list[list[str]]:
             times[k] += seconds
             this_round[k] = common.median(seconds)
         rounds.append(this_round)
-    rate = {k: a.batch / common.median(v) for k, v in times.items()}
+    return {"flops": flops, "rates": {k: a.batch / common.median(v) for k, v in times.items()},
+            "rounds": rounds}
 
+
+def run_ratio(rounds, k, ref) -> float:
+    """One run's ratio of candidate ``k``'s speed to ``ref``'s: the median over its rounds of
+    the two candidates' per-round ratios."""
+    return common.median([rd[ref] / rd[k] for rd in rounds])
+
+
+def model_rows(name, runs) -> list[list[str]]:
+    """Table rows of one model from its runs (each a ``measure`` result): images/s and ratios
+    are medians over the runs of each run's own median, followed by every run's value."""
     def ratio(k, ref):
-        if ref not in rate:
+        if ref not in runs[0]["rates"]:
             return "—"
         if k == ref:
             return "1.00x"
-        per_round = [rd[ref] / rd[k] for rd in rounds]
-        interval = common.median_interval(per_round)
-        ci = f"CI {interval[0]:.2f}-{interval[1]:.2f}; " if interval else ""
-        return (f"{common.median(per_round):.2f}x "
-                f"({ci}rounds {min(per_round):.2f}-{max(per_round):.2f})")
-    for k in cands:
-        rows.append([name, k, f"{rate[k]:.1f}", f"{3 * flops * rate[k] / 1e9:.0f}",
+        per_run = [run_ratio(run["rounds"], k, ref) for run in runs]
+        spread = f" (runs {', '.join(f'{x:.2f}' for x in per_run)})" if len(runs) > 1 else ""
+        return f"{common.median(per_run):.2f}x{spread}"
+    rows = []
+    for k in runs[0]["rates"]:
+        rate = common.median([run["rates"][k] for run in runs])
+        rows.append([name, k, f"{rate:.1f}", f"{3 * runs[0]['flops'] * rate / 1e9:.0f}",
                      ratio(k, "Keras fit"), ratio(k, "GradientTape")])
     return rows
 
@@ -183,34 +194,43 @@ def main(argv=None):
     def options(p):
         p.add_argument("--models",
                        default="all-cnn,convpool,all-cnn-paper,tree,article-wrn,wrn-16-8")
+        p.add_argument("--runs", type=int, default=3)
         p.add_argument("--worker", action="store_true")
-    a = common.step_arguments(argv, options, steps=1, repeats=40)
+    a = common.step_arguments(argv, options, steps=1, repeats=20)
+    if a.tiny:
+        a.runs = 1
     if a.worker:
-        print(json.dumps(measure(a.models, a)))
+        import tensorflow as tf  # already imported by measure, with the project's settings
+        print(json.dumps({**measure(a.models, a), "tensorflow": tf.__version__}))
         return
-    from shared.runtime import import_tensorflow
-    import_tensorflow()  # only for the versions in the section's header
-    rows = []
-    for name in a.models.split(","):
-        # a fresh process per model, so that no model is timed beside what the models before it
-        # left in memory (gigabytes of weights, optimiser slots and compiled graphs)
-        model_rows = common.run_worker(Path(__file__), [
-            "--worker", f"--models={name}", f"--steps={a.steps}", f"--repeats={a.repeats}",
-            f"--batch={a.batch}", f"--size={a.size}"], {})
-        rows += model_rows
-        print(model_rows, flush=True)
+    names = a.models.split(",")
+    runs = {name: [] for name in names}
+    for run in range(a.runs):
+        for name in names:
+            # a fresh process per model and run: no model is timed beside what another left in
+            # memory (gigabytes of weights, optimiser slots and compiled graphs), and each run
+            # draws anew whatever a process's start decides (memory layout, thread placement),
+            # which moves a ratio by a few percent from one process to the next
+            result = common.run_worker(Path(__file__), [
+                "--worker", f"--models={name}", f"--steps={a.steps}", f"--repeats={a.repeats}",
+                f"--batch={a.batch}", f"--size={a.size}"], {})
+            runs[name].append(result)
+            print(f"run {run + 1}/{a.runs}: {model_rows(name, [result])}", flush=True)
+    rows = [row for name in names for row in model_rows(name, runs[name])]
+    tf_version = runs[names[0]][0]["tensorflow"]
     timed = "once" if a.steps == 1 else f"{a.steps} times"
-    body = (f"Batch {a.batch}, {a.size}x{a.size} images, float32. Each model is timed in a "
-            "fresh process of its own. Each training step is timed "
-            f"{timed} in each of {a.repeats} rounds after warm-up, the candidates taking "
-            "turns to go first. images/s is the median over all of a candidate's steps; a ratio is "
-            "the median over the rounds of the ratio of the two candidates' medians in that round, "
-            "followed by a 95% confidence interval of that median (distribution-free, from the "
-            "order statistics of the per-round ratios: where it contains 1.00, this benchmark "
-            "cannot tell the two steps apart) and by the lowest and highest per-round ratio, the "
-            "noise of a single round. The interval covers one run only: separate runs on the "
-            "same machine have differed by two or three percent (see the script's docstring). "
-            "Our steps are the notebooks' `tf.function` steps, each with the optimiser its "
+    body = (f"Batch {a.batch}, {a.size}x{a.size} images, float32. Each model is timed in "
+            f"{a.runs} runs, each a fresh process of its own, the models taking turns (all "
+            "models' first runs, then their second, ...). In a run, each training step is timed "
+            f"{timed} in each of {a.repeats} rounds after warm-up, the candidates taking turns "
+            "to go first; the run's ratio of two candidates is the median over its rounds of "
+            "their per-round ratio, and its images/s the median over its steps. The table gives "
+            "the median over the runs, then each run's own value: single runs of the same "
+            "steps on the same quiet machine differ by two or three percent, more than one "
+            "run's round-to-round noise (its 95% confidence interval of the median is about "
+            "+-1%), so a ratio within those few percent of 1.00 says the two steps are equally "
+            "fast, not that one is faster. "
+"Our steps are the notebooks' `tf.function` steps, each with the optimiser its "
             "notebook gives it: `by hand` is the hand-written backward with the shared "
             "hand-written Adam (its update compiled with XLA, as are the backward passes of "
             "batch norm, ReLU and ELU, and ConvPool's pool and ELU backward together); the "
@@ -229,9 +249,10 @@ def main(argv=None):
             "Keras' (uncompiled) Adam: `fit`'s ops without `fit`'s loop (not run for WRN-16-8, to "
             "keep the run short). Where a GradientTape step trails `fit` by a few percent, this "
             "row tells how much of the gap the same ops show outside `fit`.\n\n" + common.table(
-                ["model", "training step", "images/s", "GFLOP/s", "vs Keras fit (rounds)",
-                 "vs GradientTape (rounds)"], rows))
-    common.write_section("tf_steps", "TensorFlow train-step throughput", body, a.tiny)
+                ["model", "training step", "images/s", "GFLOP/s", "vs Keras fit (runs)",
+                 "vs GradientTape (runs)"], rows))
+    common.write_section("tf_steps", "TensorFlow train-step throughput", body, a.tiny,
+                         tf_version=tf_version)
 
 
 if __name__ == "__main__":

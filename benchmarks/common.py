@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timezone
-from math import comb
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -121,40 +120,31 @@ def median(xs) -> float:
     return statistics.median(xs)
 
 
-def median_interval(xs, confidence: float = 0.95):
-    """Distribution-free confidence interval of the median of ``xs`` (independent draws): the
-    order statistics x_(k) and x_(n+1-k), with k the largest rank for which
-    P(Binomial(n, 1/2) < k) <= (1 - confidence) / 2. For 40 rounds that is the 14th and 27th
-    smallest (96% coverage). None when there are too few values for one (n < 6 at 95%)."""
-    xs, n = sorted(xs), len(xs)
-    tail, k = 0.0, 0
-    while k <= n and tail + comb(n, k) / 2 ** n <= (1 - confidence) / 2:
-        tail += comb(n, k) / 2 ** n
-        k += 1
-    if k == 0:
-        return None
-    return xs[k - 1], xs[n - k]
-
-
 def machine() -> str:
     from shared.runtime import cpu_name
     import os
     return f"{cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def versions() -> str:
+def versions(tf_version: str | None = None) -> str:
+    """NumPy's version and TensorFlow's: ``tf_version`` (from a worker process) or that of the
+    TensorFlow this process imported, if any."""
     import numpy as np
     parts = [f"numpy {np.__version__}"]
-    if "tensorflow" in sys.modules:
-        parts.append(f"tensorflow {sys.modules['tensorflow'].__version__}")
+    if tf_version is None and "tensorflow" in sys.modules:
+        tf_version = sys.modules["tensorflow"].__version__
+    if tf_version is not None:
+        parts.append(f"tensorflow {tf_version}")
     return ", ".join(parts)
 
 
-def write_section(name: str, title: str, body: str, tiny: bool) -> Path:
-    """Write one benchmark's markdown section (collected into RESULTS.md by run_all.py)."""
+def write_section(name: str, title: str, body: str, tiny: bool,
+                  tf_version: str | None = None) -> Path:
+    """Write one benchmark's markdown section (collected into RESULTS.md by run_all.py);
+    ``tf_version``: TensorFlow's version where only worker processes imported it."""
     SECTIONS.mkdir(exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    text = (f"## {title}\n\n_{machine()}; {versions()}; {stamp}"
+    text = (f"## {title}\n\n_{machine()}; {versions(tf_version)}; {stamp}"
             f"{'; TINY smoke run, not a measurement' if tiny else ''}._\n\n{body.strip()}\n")
     path = SECTIONS / f"{name}{'.tiny' if tiny else ''}.md"
     path.write_text(text)

@@ -28,10 +28,18 @@ def test_ci_benchmark_reads_what_ci_prints():
     assert failed["summary"] == "1 failed, 956 passed" and "total_s" not in failed
 
 
-def test_median_interval_is_the_binomial_order_statistics():
+def test_step_table_gives_the_median_of_each_runs_median():
     sys.path.insert(0, str(BENCH))
-    from common import median_interval
-    # Binomial(40, 1/2): P(B <= 13) = 0.019 <= 0.025 < P(B <= 14) = 0.040, so ranks 14 and 27
-    assert median_interval(list(range(40, 0, -1))) == (14, 27)
-    assert median_interval([3.0, 1.0, 2.0, 5.0, 4.0, 6.0]) == (1.0, 6.0)  # 2 * 2**-6 <= 0.05
-    assert median_interval([1.0, 2.0, 3.0, 4.0, 5.0]) is None             # 2 * 2**-5 > 0.05
+    from bench_tf_steps import model_rows
+
+    def run(fit_s, tape_s, rate):  # seconds per step of fit and tape in each round
+        return {"flops": 1e9, "rates": {"Keras fit": rate, "GradientTape": rate},
+                "rounds": [{"Keras fit": f, "GradientTape": t} for f, t in zip(fit_s, tape_s)]}
+    runs = [run([1.0, 1.0, 1.0], [0.5, 1.0, 2.0], 100.0),   # round ratios 2, 1, 0.5: median 1
+            run([1.0, 1.1, 1.2], [1.0, 1.0, 1.0], 110.0),   # 1, 1.1, 1.2: median 1.1
+            run([0.9, 0.9, 0.9], [1.0, 1.0, 1.0], 90.0)]    # 0.9 each
+    fit_row, tape_row = model_rows("m", runs)
+    assert tape_row == ["m", "GradientTape", "100.0", "300", "1.00x (runs 1.00, 1.10, 0.90)",
+                        "1.00x"]
+    assert fit_row[4] == "1.00x" and fit_row[5] == "1.00x (runs 1.00, 0.91, 1.11)"
+    assert model_rows("m", runs[1:2])[1][4] == "1.10x"  # one run: no list of runs
