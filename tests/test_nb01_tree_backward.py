@@ -56,3 +56,18 @@ def test_each_deviation_changes_the_gradient(nb):
 def test_sizes_not_divisible_by_four_are_refused(nb, height, width):
     with pytest.raises(ValueError, match="divisible by 4"):
         nb["tree_layout"](height=height, image_width=width)
+
+
+def test_correct_backprop_builds_no_dilated_terms(nb):
+    # r reaches the gradient only through the article's "dilated" terms; correct backprop must not
+    # compute them at all (not even as r = 0 times a gradient), so a NaN r leaves it untouched
+    rng = np.random.default_rng(5)
+    layout = nb["tree_layout"](width=4, dense=6, height=8, image_width=8)
+    params = nb["make_variables"](nb["initial_weights"](layout, seed=6), tf.float64)
+    logits, caches = nb["tree_forward"](params, tf.constant(rng.normal(size=(4, 8, 8, 3))))
+    _, dlogits = nb["article_loss"](logits, tf.constant(rng.integers(0, 10, size=4)))
+    nan = tf.constant(np.nan, tf.float64)
+    correct = nb["tree_backward"](dlogits, caches, r=nan)
+    assert all(np.isfinite(g.numpy()).all() for g in correct.values())
+    dilated = nb["tree_backward"](dlogits, caches, dev=nb["Deviations"](dilated=True), r=nan)
+    assert not np.isfinite(dilated["l3_1_1/w"].numpy()).all()  # the test can tell
