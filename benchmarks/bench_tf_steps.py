@@ -230,7 +230,7 @@ def main(argv=None):
             "run's round-to-round noise (its 95% confidence interval of the median is about "
             "+-1%), so a ratio within those few percent of 1.00 says the two steps are equally "
             "fast, not that one is faster. "
-"Our steps are the notebooks' `tf.function` steps, each with the optimiser its "
+            "Our steps are the notebooks' `tf.function` steps, each with the optimiser its "
             "notebook gives it: `by hand` is the hand-written backward with the shared "
             "hand-written Adam (its update compiled with XLA, as are the backward passes of "
             "batch norm, ReLU and ELU, and ConvPool's pool and ELU backward together); the "
