@@ -126,8 +126,9 @@ def main(argv=None):
         if SETTINGS[name] == {"TF_ENABLE_ONEDNN_OPTS": "1" if by_default else "0"}:
             row[0] += "; TF's default on this CPU"
         if rs[0]["reruns_identical"] is None:
-            rows.append(row + ["not run (aborts)" if "tree net" not in rs[0]
-                               else "not run (the notebooks train in float32)"])
+            rows.append(row + ["not run (the notebooks train in float32)"
+                               if SETTINGS[name].get("BENCH_RERUNS") == "0"
+                               else "not run (aborts)"])
             continue
         same, reruns = (sum(column) for column in zip(*[r["reruns_identical"] for r in rs]))
         rows.append(row + [f"{same} of {reruns}"])

@@ -144,7 +144,7 @@ def build(name, tf, batch, size):
 def measure(name, a) -> dict:
     """Time one model's candidates in alternating rounds (in a worker process of its own: see
     main). -> {"flops": forward FLOPs per image, "rates": candidate -> median images/s,
-    "rounds": [candidate -> median seconds per step in that round]}."""
+    "rounds": [candidate -> median seconds per step in that round], "tensorflow": its version}."""
     from shared.runtime import import_tensorflow
     tf = import_tensorflow()
     cands, flops = build(name, tf, a.batch, a.size)
@@ -162,7 +162,7 @@ def measure(name, a) -> dict:
             this_round[k] = common.median(seconds)
         rounds.append(this_round)
     return {"flops": flops, "rates": {k: a.batch / common.median(v) for k, v in times.items()},
-            "rounds": rounds}
+            "rounds": rounds, "tensorflow": tf.__version__}
 
 
 def run_ratio(rounds, k, ref) -> float:
@@ -200,8 +200,7 @@ def main(argv=None):
     if a.tiny:
         a.runs = 1
     if a.worker:
-        import tensorflow as tf  # already imported by measure, with the project's settings
-        print(json.dumps({**measure(a.models, a), "tensorflow": tf.__version__}))
+        print(json.dumps(measure(a.models, a)))
         return
     names = a.models.split(",")
     runs = {name: [] for name in names}
