@@ -46,6 +46,33 @@ def layers_without_xla(*names):
     return types.SimpleNamespace(**{**vars(layers), **plain})
 
 
+def all_cnn_notebook(tf, plain_layers=(), plain_pool_elu=False, keras_adam=False):
+    """Notebook 03's definitions, a fresh copy in which, optionally, the shared layers named in
+    ``plain_layers`` run without XLA, the pooling layers' compiled pool-and-ELU backward runs as
+    plain TensorFlow, and the hand-written step's Adam is Keras' behind the shared Adam's
+    interface (so its step differs from the GradientTape step in its gradients only)."""
+    nb = nbload.load("03_all_cnn.ipynb")
+    nb["L"] = layers = layers_without_xla(*plain_layers)
+    if plain_pool_elu:
+        nb["pool_elu_backward"] = nb["pool_elu_backward"].python_function
+    if keras_adam:
+        class KerasAdam:
+            def __init__(self, variables, learning_rate, epsilon, amsgrad):
+                self.variables = variables
+                self.keras = tf.keras.optimizers.Adam(learning_rate, epsilon=epsilon,
+                                                      amsgrad=amsgrad)
+                self.keras.build(variables)
+
+            def apply(self, grads, learning_rate):
+                self.keras.learning_rate.assign(learning_rate)
+                self.keras.apply_gradients(zip(grads, self.variables))
+
+            def state_variables(self):
+                return self.keras.variables
+        nb["L"] = types.SimpleNamespace(**{**vars(layers), "Adam": KerasAdam})
+    return nb
+
+
 def build(name, tf, batch, size):
     """-> (candidates dict, forward FLOPs per image)."""
     rng = np.random.default_rng(0)
@@ -54,25 +81,25 @@ def build(name, tf, batch, size):
     keras = tf.keras
     keras_optimizer = lambda: None  # the Keras twins' optimiser: Adam (common.keras_fit_runner)
     if name in ("all-cnn", "convpool"):
-        nb = nbload.load("03_all_cnn.ipynb")
         net_name = "All-CNN" if name == "all-cnn" else "ConvPool-CNN"
+        nb = all_cnn_notebook(tf)
         init = nb["init_weights"](nb["NETS"][net_name], 0)
         r = tf.constant(0.0)
-        # the same hand-written step with ELU's backward as plain TensorFlow (three passes over
-        # the arrays instead of XLA's one): a second copy of the notebook, in which the pooling
-        # layers' compiled pool-and-ELU backward is plain TensorFlow too
-        plain = nbload.load("03_all_cnn.ipynb")
-        plain["L"] = layers_without_xla("elu_backward")
-        plain["pool_elu_backward"] = plain["pool_elu_backward"].python_function
-        variants = [("GradientTape", nb, "autodiff"), ("by hand", nb, "by hand"),
-                    ("by hand, ELU without XLA", plain, "by hand")]
+        variants = [
+            ("GradientTape", nb, "autodiff"), ("by hand", nb, "by hand"),
+            # the hand-written gradients with the Keras AMSGrad that the GradientTape step uses:
+            # beside `GradientTape`, two steps that differ in how they get their gradients only
+            ("by hand, Keras' Adam", all_cnn_notebook(tf, keras_adam=True), "by hand"),
+            # ELU's backward as plain TensorFlow (three passes over the arrays instead of XLA's
+            # one), and so the pooling layers' compiled pool-and-ELU backward too
+            ("by hand, ELU without XLA",
+             all_cnn_notebook(tf, plain_layers=("elu_backward",), plain_pool_elu=True), "by hand")]
         if name == "convpool":
             # and with the pooling layers' pool and ELU backward compiled apart rather than
             # together: the pool's backward in plain TensorFlow writes out an array as big as the
             # layer's output, which ELU's compiled backward then reads
-            apart = nbload.load("03_all_cnn.ipynb")
-            apart["pool_elu_backward"] = apart["pool_elu_backward"].python_function
-            variants.append(("by hand, pool and ELU backward apart", apart, "by hand"))
+            variants.append(("by hand, pool and ELU backward apart",
+                             all_cnn_notebook(tf, plain_pool_elu=True), "by hand"))
         cands = {}
         for label, ns, backprop in variants:
             case = ns["Case"]("bench", net_name, "amsgrad", backprop)
@@ -243,6 +270,9 @@ def main(argv=None):
             "TensorFlow (ConvPool's `ELU without XLA` runs its pool-and-ELU backward plain "
             "too); `pool and ELU backward apart` runs the pool's "
             "backward plain and ELU's compiled, the step before they were compiled together. "
+            "`by hand, Keras' Adam` is the hand-written backward updated by the Keras AMSGrad "
+            "of the GradientTape step: beside `GradientTape`, a step that differs in how it "
+            "computes its gradients only. "
             "`Keras model, GradientTape` "
             "trains the Keras twin of the model with a plain `tf.function` GradientTape step and "
             "Keras' (uncompiled) Adam: `fit`'s ops without `fit`'s loop (not run for WRN-16-8, to "
