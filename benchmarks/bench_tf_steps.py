@@ -46,13 +46,17 @@ def layers_without_xla(*names):
     return types.SimpleNamespace(**{**vars(layers), **plain})
 
 
-def all_cnn_notebook(tf, plain_layers=(), plain_pool_elu=False, keras_adam=False):
+def all_cnn_notebook(tf, plain_layers=(), plain_pool_elu=False, keras_adam=False,
+                     elu_grad_kernel=False):
     """Notebook 03's definitions, a fresh copy in which, optionally, the shared layers named in
     ``plain_layers`` run without XLA, the pooling layers' compiled pool-and-ELU backward runs as
-    plain TensorFlow, and the hand-written step's Adam is Keras' behind the shared Adam's
-    interface (so its step differs from the GradientTape step in its gradients only)."""
+    plain TensorFlow, the hand-written step's Adam is Keras' behind the shared Adam's interface
+    (so its step differs from the GradientTape step in its gradients only), and ELU's backward is
+    TensorFlow's own gradient kernel, the one autodiff calls, instead of the hand-written one."""
     nb = nbload.load("03_all_cnn.ipynb")
     nb["L"] = layers = layers_without_xla(*plain_layers)
+    if elu_grad_kernel:
+        layers.elu_backward = lambda dout, out: tf.raw_ops.EluGrad(gradients=dout, outputs=out)
     if plain_pool_elu:
         nb["pool_elu_backward"] = nb["pool_elu_backward"].python_function
     if keras_adam:
@@ -94,6 +98,12 @@ def build(name, tf, batch, size):
             # one), and so the pooling layers' compiled pool-and-ELU backward too
             ("by hand, ELU without XLA",
              all_cnn_notebook(tf, plain_layers=("elu_backward",), plain_pool_elu=True), "by hand")]
+        if name == "all-cnn":
+            # TensorFlow's EluGrad kernel overwrites the incoming gradient's array with its result
+            # where that array has no other reader, as it has none here; an XLA-compiled function
+            # always writes a new array, which costs a pass of memory traffic per layer
+            variants.append(("by hand, ELU backward by TF's kernel",
+                             all_cnn_notebook(tf, elu_grad_kernel=True), "by hand"))
         if name == "convpool":
             # and with the pooling layers' pool and ELU backward compiled apart rather than
             # together: the pool's backward in plain TensorFlow writes out an array as big as the
@@ -272,7 +282,10 @@ def main(argv=None):
             "backward plain and ELU's compiled, the step before they were compiled together. "
             "`by hand, Keras' Adam` is the hand-written backward updated by the Keras AMSGrad "
             "of the GradientTape step: beside `GradientTape`, a step that differs in how it "
-            "computes its gradients only. "
+            "computes its gradients only. `by hand, ELU backward by TF's kernel` replaces the "
+            "hand-written ELU derivative (XLA-compiled) by TensorFlow's `EluGrad`, the kernel "
+            "autodiff calls, which can write its result over the incoming gradient's array in "
+            "place; a compiled function writes a new one. "
             "`Keras model, GradientTape` "
             "trains the Keras twin of the model with a plain `tf.function` GradientTape step and "
             "Keras' (uncompiled) Adam: `fit`'s ops without `fit`'s loop (not run for WRN-16-8, to "
