@@ -73,7 +73,7 @@ def all_cnn_notebook(tf, plain_layers=(), plain_pool_elu=False, keras_adam=False
 
             def state_variables(self):
                 return self.keras.variables
-        nb["L"] = types.SimpleNamespace(**{**vars(layers), "Adam": KerasAdam})
+        layers.Adam = KerasAdam
     return nb
 
 
@@ -264,8 +264,8 @@ def main(argv=None):
             "the median over the runs, then each run's own value: single runs of the same "
             "steps on the same quiet machine differ by two or three percent, more than one "
             "run's round-to-round noise (40 rounds put one run's 95% confidence interval of "
-            "its median at about +-1%), so a ratio within those few percent of 1.00 says the two steps are equally "
-            "fast, not that one is faster. "
+            "its median at about +-1%), so a ratio within those few percent of 1.00 says the "
+            "two steps are equally fast, not that one is faster. "
             "Our steps are the notebooks' `tf.function` steps, each with the optimiser its "
             "notebook gives it: `by hand` is the hand-written backward with the shared "
             "hand-written Adam (its update compiled with XLA, as are the backward passes of "
