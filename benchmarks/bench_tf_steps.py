@@ -91,6 +91,9 @@ def build(name, tf, batch, size):
         r = tf.constant(0.0)
         variants = [
             ("GradientTape", nb, "autodiff"), ("by hand", nb, "by hand"),
+            # the same GradientTape step again, with weights of its own: how far apart two
+            # identical steps time, the yardstick for the other rows' ratios
+            ("GradientTape, second copy", all_cnn_notebook(tf), "autodiff"),
             # the hand-written gradients with the Keras AMSGrad that the GradientTape step uses:
             # beside `GradientTape`, two steps that differ in how they get their gradients only
             ("by hand, Keras' Adam", all_cnn_notebook(tf, keras_adam=True), "by hand"),
@@ -123,7 +126,7 @@ def build(name, tf, batch, size):
                       layout=nb["tree_layout"](height=size, image_width=size))
             nbload.run_cell(nb, "01_tree_net.ipynb", "STAT_MOMENTUM =")  # params, optimiser
             return nb
-        nb, plain, plain_layers = tree_notebook(), tree_notebook(), tree_notebook()
+        nb, twin, plain, plain_layers = (tree_notebook() for _ in range(4))
         # the same steps with the optimisers' updates as plain TensorFlow: what XLA's compilation
         # is worth (the hand-written Adam's update, and the XLA wrapper of Keras' Adam in the
         # autodiff step, each replaced by its python_function, as ELU's backward is above)
@@ -138,6 +141,8 @@ def build(name, tf, batch, size):
         plain_layers["ACTIVATIONS"] = {"relu": (L.relu_forward, L.relu_backward)}
         zero = tf.constant(0.0)
         cands = {"GradientTape": common.step_runner(nb["make_autodiff_step"]("relu"), x, y),
+                 "GradientTape, second copy": common.step_runner(
+                     twin["make_autodiff_step"]("relu"), x, y),
                  "GradientTape, Adam without XLA": common.step_runner(
                      plain["make_autodiff_step"]("relu"), x, y),
                  "by hand": common.step_runner(nb["hand_run"](nb["Deviations"]())[0], x, y, zero),
@@ -265,7 +270,10 @@ def main(argv=None):
             "steps on the same quiet machine differ by two or three percent, more than one "
             "run's round-to-round noise (40 rounds put one run's 95% confidence interval of "
             "its median at about +-1%), so a ratio within those few percent of 1.00 says the "
-            "two steps are equally fast, not that one is faster. "
+            "two steps are equally fast, not that one is faster. `GradientTape, second copy` "
+            "is that yardstick measured: the GradientTape step again, built a second time with "
+            "weights of its own, so its ratio to `GradientTape` is what two identical steps "
+            "differ by. "
             "Our steps are the notebooks' `tf.function` steps, each with the optimiser its "
             "notebook gives it: `by hand` is the hand-written backward with the shared "
             "hand-written Adam (its update compiled with XLA, as are the backward passes of "
