@@ -6,11 +6,11 @@ official on-disk layouts::
     $BACKPROP_DATA/cifar-10-batches-py/  data_batch_1..5, test_batch   (python pickles)
     $BACKPROP_DATA/mnist/                train-/t10k- images/labels idx .gz files
 
-Missing files are downloaded from the official origin (MNIST: a mirror, the original host
-answers 403), checked against a checksum and moved into place atomically. Files already present
-are validated by structure (keys, dtypes, shapes, class counts), not by hash, so faithful
-re-encodings such as the offline pack are accepted. Every problem is a ``DataError`` naming the
-file and saying what to do.
+Missing files are downloaded (CIFAR-10 from its official URL, MNIST's official files from a
+mirror, since yann.lecun.com refuses downloads), checked against their MD5 and moved into place
+atomically. Files already present are validated by structure (keys, dtypes, shapes, class
+counts) rather than by hash. Every problem is a ``DataError`` naming the file and saying what to
+do.
 
 Used in: 01, 02, 03, 04, 05.
 """
@@ -36,7 +36,8 @@ from shared.runtime import REPO_ROOT
 DATA_ENV = "BACKPROP_DATA"
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck")
-CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/" + CIFAR10_ARCHIVE
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 CIFAR10_DIR = "cifar-10-batches-py"
 CIFAR10_TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -95,16 +96,16 @@ def download(url: str, dest: Path, md5: str, opener=urllib.request.urlopen) -> P
                             "the download was discarded, try again.")
         os.replace(tmp, dest)
     except (urllib.error.URLError, OSError, TimeoutError) as err:
-        raise DataError(_offline_message(dest, url, err)) from err
+        raise DataError(_download_failed(dest, url, err)) from err
     finally:
         tmp.unlink(missing_ok=True)
     return dest
 
 
-def _offline_message(missing: Path, url: str, err: Exception) -> str:
+def _download_failed(missing: Path, url: str, err: Exception) -> str:
     return (f"missing dataset file {missing} and the download from {url} failed ({err}). "
-            f"Fix: download it by hand into {missing.parent}, or point ${DATA_ENV} at a "
-            f"directory that already holds it (offline: python ../shared/datasets/install DIR).")
+            f"Fix: download {url} by hand into {missing.parent}, or set ${DATA_ENV} to a "
+            f"directory that holds it as {missing.parent.name}/{missing.name}.")
 
 
 # ----------------------------------------------------------------------------- CIFAR-10
@@ -144,7 +145,9 @@ def safe_unpickle(path: Path) -> object:
             return _ArrayOnlyUnpickler(f, encoding="bytes").load()
     except Exception as err:  # any failure to read an untrusted file means "not a batch"
         raise DataError(f"{path}: not a readable CIFAR-10 batch ({type(err).__name__}: {err}); "
-                        "delete it to re-download, or reinstall the dataset.") from err
+                        f"delete it and load again to unpack it from {CIFAR10_ARCHIVE} in the "
+                        f"data directory or, without that archive, to download {CIFAR10_URL}."
+                        ) from err
 
 
 def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -172,13 +175,17 @@ def _ensure_cifar10(root: Path) -> Path:
     needed = [folder / n for n in CIFAR10_TRAIN_FILES + (CIFAR10_TEST_FILE,)]
     if all(p.is_file() for p in needed):
         return folder
-    archive = root / "cifar-10-python.tar.gz"
+    archive = root / CIFAR10_ARCHIVE
     if not archive.is_file():
         missing = next(p for p in needed if not p.is_file())
         try:
             download(CIFAR10_URL, archive, CIFAR10_MD5)
         except DataError as err:
-            raise DataError(_offline_message(missing, CIFAR10_URL, err.__cause__ or err)) from err
+            raise DataError(
+                f"missing CIFAR-10 file {missing} and the download from {CIFAR10_URL} failed "
+                f"({err.__cause__ or err}). Fix: put {CIFAR10_ARCHIVE} from that URL in {root} "
+                f"(or its unpacked {CIFAR10_DIR}/ folder: data_batch_1..5 and test_batch), "
+                f"or set ${DATA_ENV} to a directory that holds either.") from err
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         with tarfile.open(archive) as tar:
             tar.extractall(tmp, filter="data")
@@ -313,10 +320,8 @@ class Standardizer:
         return ((x.astype(np.float32) - self.mean) / self.std).astype(np.float32)
 
 
-def minibatches(n: int, batch_size: int, rng: np.random.Generator | None = None,
-                drop_last: bool = False):
+def minibatches(n: int, batch_size: int, rng: np.random.Generator | None = None):
     """Yield index arrays covering ``range(n)`` in batches; shuffled when ``rng`` is given."""
     order = rng.permutation(n) if rng is not None else np.arange(n)
-    stop = n - n % batch_size if drop_last else n
-    for start in range(0, stop, batch_size):
+    for start in range(0, n, batch_size):
         yield order[start:start + batch_size]

@@ -93,11 +93,9 @@ def git_commit() -> str:
 
 
 def cpu_name(cpuinfo: str | None = None) -> str:
-    """The CPU's model name, its family and model numbers and its widest vector instructions, e.g.
-    ``AMD EPYC (family 26, model 2, AVX-512)``: cloud machines often report only "AMD EPYC",
-    and two such machines here trained All-CNN-C at speeds three times apart (the faster had
-    AVX-512), so timings must say which one they came from. ``cpuinfo``: the text of
-    /proc/cpuinfo (read if None)."""
+    """The CPU's model name with its family, model and widest vector instructions, e.g.
+    ``AMD EPYC (family 26, model 2, AVX-512)``: cloud CPUs often report only a brand name, which
+    is not enough to tell timings apart. ``cpuinfo``: the text of /proc/cpuinfo (read if None)."""
     if cpuinfo is None:
         try:
             cpuinfo = Path("/proc/cpuinfo").read_text()
@@ -154,7 +152,7 @@ def run_header(notebook: str, seed: int, settings: dict) -> dict:
 
     Returns the same facts as a dict, for ``records.save_results``.
     """
-    info = {"notebook": notebook, "budget": settings.get("budget", current_budget()),
+    info = {"notebook": notebook, "budget": settings["budget"],
             "seed": seed, "settings": {k: v for k, v in settings.items() if k != "budget"},
             "hardware": hardware(), "versions": versions(), "commit": git_commit()}
     hw = info["hardware"]
@@ -181,19 +179,9 @@ def _native_stderr_silenced():
 
 
 def import_tensorflow(require_gpu: bool | None = None):
-    """Import TensorFlow with the project's CPU settings, set before the import.
+    """Import TensorFlow with the project's settings, which must be set before the import.
 
-    - ``TF_ENABLE_ONEDNN_OPTS=1``: oneDNN's kernels, which TensorFlow turns on by itself only on
-      CPUs with neural-network instructions (AVX-512 VNNI or BF16, for example). On a 2-core AMD
-      EPYC without AVX-512 they trained All-CNN-C 1.08-1.13x and the tree net 1.55-1.63x faster than
-      TensorFlow's own kernels (1.60-1.75x and 1.65-1.67x on one with AVX-512), but they do not
-      always repeat bit for bit: two identical trainings in one process may end a few last bits
-      apart (1 and 6 of 12 reruns in two benchmark runs on the older machine; all 12 ended alike on
-      the AVX-512 one), and the gap grows (likely cause: TensorFlow lets a oneDNN kernel use all
-      threads or just one, depending on which thread starts it, and the two add up in different
-      orders). Set ``TF_ENABLE_ONEDNN_OPTS=0`` before starting Jupyter for exactly repeatable runs;
-      the tests do (conftest.py), since they compare runs bit for bit. Numbers:
-      benchmarks/RESULTS.md, "TensorFlow CPU settings".
+    - ``TF_ENABLE_ONEDNN_OPTS=1`` if unset: oneDNN's faster CPU kernels; ``0`` repeats runs exactly.
     - ``TF_CPP_MIN_LOG_LEVEL=3``: keep C++ start-up chatter out of notebook outputs.
 
     ``require_gpu`` (default: $BACKPROP_REQUIRE_GPU == "1") raises a ConfigError when no GPU is

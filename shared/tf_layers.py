@@ -1,23 +1,13 @@
 """Hand-written TensorFlow layers and optimisers used by more than one TF notebook.
 
 Same contract as the NumPy layers: ``<layer>_forward(x, ...) -> (out, cache)`` and
-``<layer>_backward(dout, cache) -> (dx, d<params>...)``, backward right under its forward,
-NHWC images, float32 for training and float64 for gradient checks (dtype follows the input).
+``<layer>_backward(dout, cache) -> (dx, d<params>...)``, NHWC images, dtype following the input
+(float32 to train, float64 for gradient checks). The convolution backward calls the kernels that
+autodiff calls, so a hand-written step costs what an autodiff step costs; element-wise backward
+passes and Adam's update are compiled with XLA (``jit_compile``), which fuses their several
+passes over a big array into one while the code still reads as the formula.
 
-The convolution backward uses TensorFlow's own transposed-convolution kernels
-(``Conv2DBackpropInput`` / ``Conv2DBackpropFilter``), the same ones autodiff calls, so a
-hand-written training step costs what an autodiff step costs.
-
-Outside the convolutions, a CPU step's time goes into passes over big arrays, one per element-wise
-operation, so the formulas avoid needless ones: batch norm multiplies its per-channel factors
-together first, ReLU's mask needs no array of zeros, mean pooling upsamples with one broadcast.
-Where a formula is several element-wise passes in plain TensorFlow, XLA (``jit_compile``) fuses
-them: batch norm's backward, ReLU's backward (two passes), ELU's backward (three) and Adam's update
-(a dozen per weight array); benchmarks/RESULTS.md measures what that is worth. The decorator is
-the only change: the code reads as written.
-
-Explained in: conv and batch norm in 01 (tree net), ELU / pooling / AMSGrad in 03 (All-CNN);
-reused in 04 (batch norm).
+Explained in: 01 (conv, batch norm), 03 (ELU, pooling, AMSGrad); reused in 04 (batch norm, Adam).
 """
 from __future__ import annotations
 
@@ -194,9 +184,8 @@ class Adam:
     @staticmethod
     @tf.function(jit_compile=True)
     def update(var, g, m, v, v_max, alpha, beta_1, beta_2, epsilon):
-        # XLA turns these lines into one pass over the arrays instead of a dozen: for the tree
-        # net's 59.5M weights that is most of the optimiser's time. m += (1 - b1) * (g - m) is
-        # m = b1*m + (1-b1)*g rearranged to update in place, the arrangement Keras uses.
+        # XLA turns these lines into one pass over the arrays instead of a dozen. m += (1 - b1) *
+        # (g - m) is m = b1*m + (1-b1)*g rearranged to update in place, as Keras arranges it.
         m.assign_add((g - m) * (1 - beta_1))
         v.assign_add((tf.square(g) - v) * (1 - beta_2))
         second = v
