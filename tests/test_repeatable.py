@@ -9,7 +9,7 @@ import numpy as np
 
 from notebook_loops import tiny_tree_net, tree_net_rerun_weights  # tests/notebook_loops.py
 
-RUNS = 4
+RUNS = 3
 
 
 def test_tree_net_trainings_repeat_bit_for_bit():
