@@ -1,15 +1,13 @@
-"""NumPy layers (notebooks 02 and 05): vectorised forward+backward vs plain loops vs TensorFlow.
+"""The NumPy layers (notebook 05's conv and max pool, ``shared.layers_np``'s dense): forward plus
+backward, vectorised, against the same layer written as plain loops and against TensorFlow
+(the op and its gradients by GradientTape, compiled), float32, the same shapes. Each layer's
+NumPy results are checked against the loops before anything is timed. Candidates take turns,
+one call each per round; times are medians over rounds, ratios medians of per-round ratios.
 
-The vectorised conv / max-pool come from notebook 05 and dense from ``shared.layers_np``, loaded
-as the notebooks define them (shared/nbload.py). The loop versions below are the textbook
-reference, written only for this comparison. TensorFlow: ``tf.nn.conv2d`` / ``max_pool2d`` /
-``matmul`` forward plus their gradients via GradientTape, float32, same shapes.
-
-    python benchmarks/bench_numpy_layers.py [--tiny]
+    python benchmarks/bench_numpy_layers.py [--tiny] [--rounds 20]
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -17,23 +15,20 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
-from shared import nbload  # noqa: E402
-from shared import layers_np  # noqa: E402
+from shared import layers_np, nbload  # noqa: E402
 
 
-# ----------------------------------------------------------------------------- loop references
 def conv_loops(x, w, dout, pad=1):
-    n, h, wd, cin = x.shape
+    """3x3 'same' convolution, stride 1: output, dx, dw, one output value at a time."""
+    n, h, wd, _ = x.shape
     kh, kw, _, cout = w.shape
     xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    ho, wo = h + 2 * pad - kh + 1, wd + 2 * pad - kw + 1
-    out = np.zeros((n, ho, wo, cout), x.dtype)
-    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
+    out, dxp, dw = np.zeros((n, h, wd, cout), x.dtype), np.zeros_like(xp), np.zeros_like(w)
     for b in range(n):
-        for i in range(ho):
-            for j in range(wo):
+        for i in range(h):
+            for j in range(wd):
+                patch = xp[b, i:i + kh, j:j + kw, :]
                 for o in range(cout):
-                    patch = xp[b, i:i + kh, j:j + kw, :]
                     out[b, i, j, o] = np.sum(patch * w[:, :, :, o])
                     dw[:, :, :, o] += patch * dout[b, i, j, o]
                     dxp[b, i:i + kh, j:j + kw, :] += w[:, :, :, o] * dout[b, i, j, o]
@@ -41,129 +36,95 @@ def conv_loops(x, w, dout, pad=1):
 
 
 def maxpool_loops(x, dout):
+    """2x2 max pool, stride 2: output and dx (the gradient goes to each window's maximum)."""
     n, h, w, c = x.shape
-    out = np.zeros((n, h // 2, w // 2, c), x.dtype)
-    dx = np.zeros_like(x)
+    out, dx = np.zeros((n, h // 2, w // 2, c), x.dtype), np.zeros_like(x)
     for b in range(n):
         for i in range(h // 2):
             for j in range(w // 2):
                 for ch in range(c):
-                    win = x[b, 2 * i:2 * i + 2, 2 * j:2 * j + 2, ch]
-                    out[b, i, j, ch] = win.max()
-                    k = np.argmax(win)
+                    window = x[b, 2 * i:2 * i + 2, 2 * j:2 * j + 2, ch]
+                    out[b, i, j, ch] = window.max()
+                    k = np.argmax(window)
                     dx[b, 2 * i + k // 2, 2 * j + k % 2, ch] = dout[b, i, j, ch]
     return out, dx
 
 
 def dense_loops(x, w, dout):
-    n, d = x.shape
-    m = w.shape[1]
-    out = np.zeros((n, m), x.dtype)
-    dx, dw = np.zeros_like(x), np.zeros_like(w)
-    for b in range(n):
-        for j in range(m):
-            out[b, j] = np.dot(x[b], w[:, j])
+    """x @ w: output, dx, dw, one output value at a time."""
+    out, dx, dw = np.zeros((x.shape[0], w.shape[1]), x.dtype), np.zeros_like(x), np.zeros_like(w)
+    for b in range(x.shape[0]):
+        for j in range(w.shape[1]):
+            out[b, j] = x[b] @ w[:, j]
             dw[:, j] += x[b] * dout[b, j]
             dx[b] += w[:, j] * dout[b, j]
     return out, dx, dw
 
 
+def candidates(tf, inputs, dout, forward, backward, loops, tf_op) -> dict:
+    """loops / numpy / tf, each one forward + backward call, after checking NumPy's output and
+    gradients against the loops'."""
+    def numpy():
+        out, cache = forward(*inputs)
+        grads = backward(dout, cache)
+        return (out, *grads) if isinstance(grads, tuple) else (out, grads)
+    for mine, ref in zip(numpy(), loops(*inputs, dout)):
+        if not np.allclose(mine, ref, rtol=1e-3, atol=1e-2):
+            raise AssertionError(f"{forward.__name__}: NumPy and loops disagree")
+    tensors, tf_dout = [tf.constant(v) for v in inputs], tf.constant(dout)
+
+    @tf.function
+    def tf_layer():
+        with tf.GradientTape() as tape:
+            tape.watch(tensors)
+            out = tf_op(*tensors)
+        return tape.gradient(out, tensors, output_gradients=tf_dout)
+    tf_layer()  # traced before it is timed
+    return {"loops": common.wall_clock(lambda: loops(*inputs, dout)),
+            "numpy": common.wall_clock(numpy),
+            "tf": common.wall_clock(lambda: [g.numpy() for g in tf_layer()])}
+
+
 def main(argv=None):
-    p = argparse.ArgumentParser()
-    p.add_argument("--tiny", action="store_true")
-    a = p.parse_args(argv)
+    a = common.arguments(argv, rounds=20)
+    rounds = 1 if a.tiny else a.rounds
     from shared.runtime import import_tensorflow
     tf = import_tensorflow()
     nb05 = nbload.load("05_multichannel_cnn_digits.ipynb")
     rng = np.random.default_rng(0)
-    # (N, H, W, Cin, Cout): notebook 05's first layer, and a mid-sized layer to show scaling
-    conv_shapes = [(1, 8, 8, 1, 2), (16, 16, 16, 8, 16)] if not a.tiny else [(1, 8, 8, 1, 2)]
-    calls, repeats = (3, 1) if a.tiny else (10, 3)
-    rows = []
-    for (n, h, w, cin, cout) in conv_shapes:
-        x = rng.normal(size=(n, h, w, cin)).astype(np.float32)
-        k = rng.normal(size=(3, 3, cin, cout)).astype(np.float32)
-        dout = rng.normal(size=(n, h, w, cout)).astype(np.float32)
-        out, cache = nb05["conv_forward"](x, k, 1)
-        dx, dk = nb05["conv_backward"](dout, cache)
-        ref = conv_loops(x, k, dout)
-        assert np.allclose(out, ref[0], atol=1e-3) and np.allclose(dx, ref[1], atol=1e-3)
-        assert np.allclose(dk, ref[2], atol=1e-2)
-        xt, kt, dt = tf.constant(x), tf.constant(k), tf.constant(dout)
-
-        @tf.function
-        def tf_conv():
-            with tf.GradientTape() as tape:
-                tape.watch([xt, kt])
-                o = tf.nn.conv2d(xt, kt, 1, "SAME")
-            return tape.gradient(o, [xt, kt], output_gradients=dt)
-
-        def numpy_conv():
-            o, c = nb05["conv_forward"](x, k, 1)
-            return nb05["conv_backward"](dout, c)
-
-        times = common.alternate({"loops": lambda: conv_loops(x, k, dout), "numpy": numpy_conv,
-                                  "tf": lambda: [t.numpy() for t in tf_conv()]},
-                                 1 if a.tiny else 3, repeats)
-        rows.append(_row(f"conv 3x3 {(n, h, w, cin)}->{cout}", times))
-
-        pool_x = rng.normal(size=(n, h, w, cout)).astype(np.float32)
-        pool_d = rng.normal(size=(n, h // 2, w // 2, cout)).astype(np.float32)
-        px = tf.constant(pool_x)
-
-        @tf.function
-        def tf_pool():
-            with tf.GradientTape() as tape:
-                tape.watch(px)
-                o = tf.nn.max_pool2d(px, 2, 2, "VALID")
-            return tape.gradient(o, px, output_gradients=tf.constant(pool_d))
-
-        def numpy_pool():
-            o, c = nb05["maxpool_forward"](pool_x)
-            return nb05["maxpool_backward"](pool_d, c)
-
-        times = common.alternate({"loops": lambda: maxpool_loops(pool_x, pool_d),
-                                  "numpy": numpy_pool, "tf": lambda: tf_pool().numpy()},
-                                 calls, repeats)
-        rows.append(_row(f"max pool 2x2 {(n, h, w, cout)}", times))
-
+    normal = lambda *shape: rng.normal(size=shape).astype(np.float32)
+    layers = []
+    # (N, H, W, Cin, Cout): notebook 05's first layer (one 8x8 image), then a batch of 16
+    for n, h, w, cin, cout in [(1, 8, 8, 1, 2)] + ([] if a.tiny else [(16, 16, 16, 8, 16)]):
+        layers.append((f"conv 3x3 {(n, h, w, cin)}->{cout}", (normal(n, h, w, cin),
+                       normal(3, 3, cin, cout)), normal(n, h, w, cout), nb05["conv_forward"],
+                       nb05["conv_backward"], conv_loops,
+                       lambda x, k: tf.nn.conv2d(x, k, 1, "SAME")))
+        layers.append((f"max pool 2x2 {(n, h, w, cout)}", (normal(n, h, w, cout),),
+                       normal(n, h // 2, w // 2, cout), nb05["maxpool_forward"],
+                       nb05["maxpool_backward"], maxpool_loops,
+                       lambda x: tf.nn.max_pool2d(x, 2, 2, "VALID")))
     n, d, m = (32, 64, 32) if a.tiny else (128, 784, 256)
-    x = rng.normal(size=(n, d)).astype(np.float32)
-    wd = rng.normal(size=(d, m)).astype(np.float32)
-    dd = rng.normal(size=(n, m)).astype(np.float32)
-    xt, wt = tf.constant(x), tf.constant(wd)
-
-    @tf.function
-    def tf_dense():
-        with tf.GradientTape() as tape:
-            tape.watch([xt, wt])
-            o = tf.matmul(xt, wt)
-        return tape.gradient(o, [xt, wt], output_gradients=tf.constant(dd))
-
-    def numpy_dense():
-        o, c = layers_np.dense_forward(x, wd)
-        return layers_np.dense_backward(dd, c)
-
-    times = common.alternate({"loops": lambda: dense_loops(x, wd, dd), "numpy": numpy_dense,
-                              "tf": lambda: [t.numpy() for t in tf_dense()]}, calls, repeats)
-    rows.append(_row(f"dense {(n, d)}x{(d, m)}", times))
-    body = ("Forward + backward of one layer, float32, median seconds per call over "
-            f"{repeats} alternating repetitions. Targets: NumPy >= 100x the loops, within 3x of "
-            "TensorFlow. The first two rows are notebook 05's own sizes, one 8x8 image: there a "
-            "layer is a few thousand arithmetic operations, each call's fixed cost (NumPy's and "
-            "TensorFlow's per-operation overhead) outweighs the arithmetic, the loops have little "
-            "to loop over, so no vectorised code reaches the 100x target; the rows from the batch "
-            "of 16 on are where the targets apply.\n\n" + common.table(
-                ["layer (shape)", "loops ms", "NumPy ms", "TF ms", "NumPy vs loops",
-                 "NumPy / TF time"], rows))
-    common.write_section("numpy_layers", "NumPy layers vs loops vs TensorFlow", body, a.tiny)
-
-
-def _row(name, times):
-    med = {k: common.median(v) for k, v in times.items()}
-    return [name, f"{1e3 * med['loops']:.2f}", f"{1e3 * med['numpy']:.3f}",
-            f"{1e3 * med['tf']:.3f}", f"{med['loops'] / med['numpy']:.0f}x",
-            f"{med['numpy'] / med['tf']:.2f}x"]
+    layers.append((f"dense {(n, d)}x{(d, m)}", (normal(n, d), normal(d, m)), normal(n, m),
+                   layers_np.dense_forward, layers_np.dense_backward, dense_loops, tf.matmul))
+    rows, speedups, tf_gains = [], [], []
+    for name, *spec in layers:
+        rd = common.take_turns(candidates(tf, *spec), rounds)
+        ms = lambda k: 1e3 * common.median_seconds(rd, k)
+        speedup = common.speed_ratio(rd, "numpy", "loops")
+        tf_gain = common.speed_ratio(rd, "tf", "numpy")
+        rows.append([name, f"{ms('loops'):.2f}", f"{ms('numpy'):.3f}", f"{ms('tf'):.3f}",
+                     f"{speedup:.0f}x", f"{tf_gain:.2f}x"])
+        if "(1, 8, 8, " not in name:  # one 8x8 image is too little work for vectorised code
+            speedups.append(speedup), tf_gains.append(tf_gain)
+    met = min(speedups) >= 100 and max(tf_gains) <= 3
+    body = (f"Forward + backward of one layer, float32, median ms per call over {rounds} rounds. "
+            "Targets, beyond notebook 05's single 8x8 image: NumPy >= 100x the loops, TF <= 3x "
+            "NumPy.\n\n" + common.table(["layer (shape)", "loops ms", "NumPy ms", "TF ms",
+                                          "NumPy vs loops", "TF vs NumPy"], rows)
+            + f"\n\nTargets {'met' if met else 'missed'}: NumPy at least {min(speedups):.0f}x as "
+            f"fast as the loops, TF at most {max(tf_gains):.2f}x as fast as NumPy.")
+    common.report("bench_numpy_layers", "NumPy layers vs loops vs TensorFlow", body, a.tiny)
 
 
 if __name__ == "__main__":
