@@ -1,33 +1,18 @@
 """Per-epoch checkpoints so a long (full-budget) run survives an interruption.
 
-A checkpoint holds arrays (weights, optimiser slots, the data order) and a JSON-able state
-(epoch, records, RNG state). It is written to a temporary file and renamed, so a run killed while
-saving leaves the previous checkpoint intact; rerunning the same cell resumes after the last
-completed epoch::
-
-    ckpt = Checkpoint("checkpoints/02_resnet_done_right")
-    start, arrays, state = ckpt.load() or (0, initial_arrays, initial_state)
-    for epoch in range(start + 1, epochs + 1):
-        ...train one epoch...
-        ckpt.save(epoch, arrays, state)
-
-A training loop rarely keeps its state in one flat dict, so ``save_state`` / ``resume`` take the
-loop's own nested structure (dicts, lists and tuples of NumPy arrays, ``tf.Variable``s, numbers,
-NumPy random generators and ``History`` records) and put every leaf back where it was::
-
-    state = {"params": params, "adam": adam_state, "rng": rng, "history": history}
-    ckpt = Checkpoint.for_run("05_multichannel_cnn_digits", "10 classes, seed 0", cfg["checkpoint"])
-    for epoch in range(ckpt.resume(state), epochs + 1):
-        ...train one epoch...
-        ckpt.save_state(epoch, state)
+A checkpoint holds arrays (weights, optimiser slots) and a JSON-able state (epoch, records, RNG
+state). It is written to a temporary file and renamed, so a run killed while saving leaves the
+previous checkpoint intact. ``save_state`` / ``resume`` take a run's own nested structure (dicts,
+lists and tuples of NumPy arrays, ``tf.Variable``s, numbers, NumPy random generators and
+``History`` records) and put every leaf back where it was; ``shared.train.TrainingLoop`` calls
+them after every epoch, and a rerun of the cell resumes after the last completed epoch.
 
 ``for_run`` keys the file by notebook, budget and the notebook's code hash, so a checkpoint
 written by other code or another budget is never resumed. Finished runs keep their last
-checkpoint: rerunning the notebook then skips straight past them (delete ``checkpoints/`` to
-train from scratch). The notebooks switch checkpoints on at the ``full`` budget only, where an
-epoch is worth saving; at the smaller budgets ``save_state`` and ``resume`` do nothing.
+checkpoint: rerunning the notebook skips straight past them (delete ``checkpoints/`` to train
+from scratch). The notebooks switch checkpoints on at the ``full`` budget only.
 
-Used in: every notebook's training loops (on at the full budget).
+Used in: shared.train (every notebook's training runs).
 """
 from __future__ import annotations
 
@@ -73,19 +58,15 @@ class Checkpoint:
             arrays = {k: f[k] for k in f.files if k != "__meta__"}
         return meta["epoch"], arrays, meta["state"]
 
-    def clear(self) -> None:
-        self.path.unlink(missing_ok=True)
-
     # -- nested training state -----------------------------------------------------------------
 
     @classmethod
-    def for_run(cls, notebook: str, run: str, enabled: bool) -> "Checkpoint":
-        """The checkpoint of one training run of a notebook at the current budget and code."""
+    def for_run(cls, notebook: str, run: str, budget: str, enabled: bool) -> "Checkpoint":
+        """The checkpoint of one training run of a notebook at ``budget`` and its current code."""
         from shared.nbguard import code_hash
-        from shared.runtime import current_budget
         stem = Path(notebook).stem
         slug = re.sub(r"[^A-Za-z0-9._-]+", "_", run).strip("_") or "run"
-        tag = f"{current_budget()}-{code_hash(stem + '.ipynb')}" if enabled else "off"
+        tag = f"{budget}-{code_hash(stem + '.ipynb')}" if enabled else "off"
         return cls(Path(stem) / tag / slug, enabled=enabled)
 
     def save_state(self, epoch: int, state) -> None:

@@ -1,4 +1,4 @@
-"""Training records: per-epoch history, progress bar, divergence guard, results files.
+"""Training records: per-epoch history, the divergence guard, results files.
 
 Used in: 01, 02, 03, 04, 05.
 """
@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from pathlib import Path
 
-from shared.runtime import REPO_ROOT, current_budget, git_commit, hardware, versions
+from shared.runtime import REPO_ROOT
 
 RESULTS_DIR = REPO_ROOT / "results"
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
@@ -80,19 +79,6 @@ class History:
         return h
 
 
-def epoch_progress(epochs: int, desc: str, start: int = 1):
-    """A tqdm bar over epochs ``start..epochs`` that prints a handful of updates (small notebook
-    outputs); ``start`` > 1 when a run resumes from a checkpoint."""
-    from tqdm import tqdm
-    return tqdm(range(start, epochs + 1), desc=desc, unit="epoch", file=sys.stdout,
-                mininterval=10, ncols=100, leave=True, initial=start - 1, total=epochs)
-
-
-def show_epoch(bar, row: dict) -> None:
-    bar.set_postfix({k.replace("_", " "): f"{row[k]:.4g}" for k in METRICS if k in row},
-                    refresh=False)
-
-
 class Timer:
     def __enter__(self):
         self.start = time.perf_counter()
@@ -102,25 +88,22 @@ class Timer:
         self.seconds = time.perf_counter() - self.start
 
 
-def save_results(notebook: str, rows: list[dict], histories=(), header: dict | None = None,
+def save_results(notebook: str, rows: list[dict], histories, header: dict,
                  extra: dict | None = None) -> Path:
     """Write ``results/<notebook>.json``: the summary rows, histories and provenance.
 
     ``rows`` are the results table: dicts with at least ``experiment``, ``ours`` and optionally
     ``article`` and ``paper`` (strings or numbers), read by ``python -m shared.reproduce``.
-    Quick-budget runs (CI, ``pytest``) write to ``results/quick/`` instead, so that running the
-    tests never overwrites the committed results of a real run.
+    ``header`` is what ``runtime.run_header`` returned. Quick-budget runs (CI, ``pytest``) write
+    to ``results/quick/``, so that running the tests never overwrites the results of a real run.
     """
-    budget = (header or {}).get("budget", current_budget())
+    budget = header["budget"]
     folder = RESULTS_DIR / "quick" if budget == "quick" else RESULTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     payload = {
         "notebook": notebook,
         "budget": budget,
-        "hardware": (header or {}).get("hardware", hardware()),
-        "versions": (header or {}).get("versions", versions()),
-        "commit": (header or {}).get("commit", git_commit()),
-        "settings": (header or {}).get("settings", {}),
+        **{key: header.get(key) for key in ("hardware", "versions", "commit", "settings")},
         "rows": rows,
         "histories": [h.to_dict() for h in histories],
         **(extra or {}),

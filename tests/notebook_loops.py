@@ -6,6 +6,14 @@ import numpy as np
 from shared import nbload
 from shared.data import Standardizer
 from shared.runtime import seed_everything
+from shared.train import TrainingLoop
+
+
+def with_loop(ns: dict, notebook: str, checkpoint: bool, **cfg) -> dict:
+    """Give a loaded notebook the cfg and the TrainingLoop that its setup cells would create."""
+    ns["cfg"] = {"budget": "quick", "checkpoint": checkpoint, **cfg}
+    ns["loop"] = TrainingLoop(notebook, ns["cfg"])
+    return ns
 
 
 def tiny_tree_net(epochs: int, learning_rate: float, checkpoint: bool) -> dict:
@@ -15,8 +23,8 @@ def tiny_tree_net(epochs: int, learning_rate: float, checkpoint: bool) -> dict:
     rng = np.random.default_rng(4)
     x = rng.normal(size=(8, 8, 8, 3)).astype(np.float32)
     y = rng.integers(0, 10, 8)
+    with_loop(ns, "01_tree_net", checkpoint, epochs=epochs, train_images=8)
     ns.update(SEED=0, LEARNING_RATE=learning_rate, BATCH=4,
-              cfg={"epochs": epochs, "train_images": 8, "checkpoint": checkpoint},
               layout=ns["tree_layout"](width=4, dense=8, height=8, image_width=8),
               epoch_data=[(x, y)] * epochs, x_test=x, y_test=y)
     seed_everything(0)   # as the notebook does: TensorFlow's deterministic kernels
@@ -34,7 +42,8 @@ def tiny_all_cnn(checkpoint: bool, **overrides):
     labels = np.arange(8) % 10
     seed_everything(0)   # as the notebook does: TensorFlow's deterministic kernels
     standardize = Standardizer(images)
-    ns.update(CHUNK=4, standardize=standardize, cfg={"checkpoint": checkpoint},
+    with_loop(ns, "03_all_cnn", checkpoint)
+    ns.update(CHUNK=4, standardize=standardize,
               x_test=standardize(images), y_test=labels,
               init={"All-CNN": ns["init_weights"](ns["ALL_CNN"], 0)}, **overrides)
     return ns, images, labels

@@ -3,8 +3,8 @@
 Each notebook's own training loop (loaded with shared.nbload) is run on tiny data with
 checkpoints switched on (as at the full budget): once straight through, and once interrupted
 right after epoch 2 and then called again. The second call must pick up at epoch 3 and end with
-exactly the same weights, optimiser state and records as the straight run. Notebook 04's loop is
-shared.tf_train.fit, tested with a small model.
+exactly the same weights, optimiser state and records as the straight run. Notebook 04's runs are
+the shared loop driving shared.tf_train steps, tested with a small model.
 """
 import numpy as np
 import pytest
@@ -13,7 +13,7 @@ import shared.checkpoint
 from shared import nbload
 from shared.checkpoint import Checkpoint
 
-from notebook_loops import tiny_all_cnn, tiny_tree_net  # tests/notebook_loops.py
+from notebook_loops import tiny_all_cnn, tiny_tree_net, with_loop  # tests/notebook_loops.py
 
 EPOCHS = 4
 
@@ -93,7 +93,7 @@ def test_nb05_loops_resume(checkpoint_dirs):
     from shared.data import load_digits
     x, y = load_digits()
     ns["x_all"], ns["y_all"] = x[:300, ..., None] / 16.0, y[:300]
-    ns["cfg"] = {"checkpoint": True}
+    with_loop(ns, "05_multichannel_cnn_digits", checkpoint=True)
     arch = ns["make_arch"]((2, 4), wiring="article", head="softmax")
     a, ha, b, hb = straight_and_resumed(checkpoint_dirs,
                                         lambda: ns["train_tenclass"](arch, 0, EPOCHS))
@@ -104,16 +104,17 @@ def test_nb05_loops_resume(checkpoint_dirs):
 def test_nb02_loops_resume(checkpoint_dirs):
     ns = nbload.load("02_numpy_resnet_stochastic_depth.ipynb")
     rng = np.random.default_rng(0)
-    ns.update(cfg={"checkpoint": True}, x_val=rng.random((20, 784), dtype=np.float32),
-              y_val=rng.integers(0, 10, 20))
+    with_loop(ns, "02_numpy_resnet_stochastic_depth", checkpoint=True)
+    ns.update(x_val=rng.random((20, 784), dtype=np.float32), y_val=rng.integers(0, 10, 20))
     x, y = rng.random((300, 784), dtype=np.float32), rng.integers(0, 10, 300)
 
     def run():
-        # two runs trained side by side, one with stochastic depth, as in the notebook
+        # two runs one after the other, the second with stochastic depth, as in the notebook
         runs = [ns["make_run"]("constant", 3, 16, EPOCHS, 300, seed=0),
                 ns["make_run"]("stochastic", 3, 16, EPOCHS, 300, seed=0,
                                survival=np.array([1.0, 0.8, 0.6]))]
-        ns["train"](runs, x, y)
+        for run in runs:
+            ns["train"](run, x, y)
         return [r["history"]["train_loss"] for r in runs]
     a, ha, b, hb = straight_and_resumed(checkpoint_dirs, run)
     assert_same_checkpoints(a, b)
@@ -147,13 +148,14 @@ def test_nb03_loop_resumes(checkpoint_dirs):
     assert ha == hb
 
 
-def test_tf_train_fit_resumes(checkpoint_dirs):
+def test_nb04_steps_resume(checkpoint_dirs):
+    # notebook 04's set-up: a shared.tf_train step, augmented shuffled batches, Adam by hand
     from shared.runtime import import_tensorflow, seed_everything
     tf = import_tensorflow()
     from shared.tf_layers import Adam
-    from shared.tf_train import fit, make_predict, make_train_step
-    rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(48, 8, 8, 3)).astype(np.float32), rng.integers(0, 10, 48)
+    from shared.tf_train import make_train_step
+    from shared.train import TrainingLoop, shuffled_batches
+    x, y = np.random.default_rng(0).normal(size=(48, 8, 8, 3)).astype(np.float32), np.arange(48) % 10
 
     def run():
         seed_everything(0)
@@ -162,12 +164,12 @@ def test_tf_train_fit_resumes(checkpoint_dirs):
 
         def model(xb, training=False):
             return tf.reduce_mean(tf.nn.relu(tf.nn.conv2d(xb, w, 1, "SAME")), axis=[1, 2]) @ v
-        adam = Adam([w, v], learning_rate=1e-2)
-        history = fit(make_train_step(model, [w, v], adam.apply), make_predict(model), (x, y),
-                      (x, y), EPOCHS, 16, np.random.default_rng(1), "tiny", progress=False,
-                      augment=lambda xb, r: xb + r.normal(size=xb.shape).astype(np.float32),
-                      checkpoint=Checkpoint.for_run("04_wide_resnet", "tiny", True),
-                      state={"model": [w, v], "optimizer": adam.state_variables()})
+        adam, rng = Adam([w, v], learning_rate=1e-2), np.random.default_rng(1)
+        jitter = lambda xb, r: xb + r.normal(size=xb.shape).astype(np.float32)  # noqa: E731
+        loop = TrainingLoop("04_wide_resnet", {"budget": "full", "checkpoint": True})
+        history = loop.run("tiny", make_train_step(model, [w, v], adam.apply),
+                           shuffled_batches(x, y, 16, rng, augment=jitter), EPOCHS, progress=False,
+                           state={"model": [w, v], "optimizer": adam.state_variables(), "rng": rng})
         return history["train_loss"]
     a, ha, b, hb = straight_and_resumed(checkpoint_dirs, run)
     assert_same_checkpoints(a, b)
@@ -185,6 +187,6 @@ def test_checkpoint_from_another_run_is_refused(tmp_path):
 
 def test_checkpoints_are_off_unless_asked(tmp_path, monkeypatch):
     monkeypatch.setattr(shared.checkpoint, "CHECKPOINT_DIR", tmp_path)
-    ckpt = Checkpoint.for_run("05_multichannel_cnn_digits", "a run", enabled=False)
+    ckpt = Checkpoint.for_run("05_multichannel_cnn_digits", "a run", "full", enabled=False)
     ckpt.save_state(1, {"w": np.zeros(3)})
     assert ckpt.resume({"w": np.ones(3)}) == 1 and not any(tmp_path.iterdir())

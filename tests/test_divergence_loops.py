@@ -1,7 +1,7 @@
 """Every training loop of the series stops with a clear DivergenceError at a huge learning rate.
 
 The loops are taken from the notebooks themselves (shared.nbload), fed tiny data, and run with a
-deliberately absurd learning rate. (Notebook 04's loop is shared.tf_train, tested in
+deliberately absurd learning rate. (Notebook 04's steps are tested in
 test_nb04_divergence.py. Notebook 05's 0-vs-1 loop cannot diverge: its cost, an L2 cost on a
 sigmoid output, is at most 0.5 whatever the weights; its 10-class softmax loop is tested here.)
 """
@@ -11,7 +11,7 @@ import pytest
 from shared import nbload
 from shared.records import DivergenceError
 
-from notebook_loops import tiny_all_cnn, tiny_tree_net  # tests/notebook_loops.py
+from notebook_loops import tiny_all_cnn, tiny_tree_net, with_loop  # tests/notebook_loops.py
 
 
 def test_nb05_tenclass_loop_stops():
@@ -19,7 +19,7 @@ def test_nb05_tenclass_loop_stops():
     from shared.data import load_digits
     x, y = load_digits()
     ns["x_all"], ns["y_all"] = x[:200, ..., None] / 16.0, y[:200]
-    ns["cfg"] = {"checkpoint": False}
+    with_loop(ns, "05_multichannel_cnn_digits", checkpoint=False)
     arch = ns["make_arch"]((2, 4), wiring="article", head="softmax")
     with pytest.raises(DivergenceError, match="diverged at epoch 1, step"):
         ns["train_tenclass"](arch, 0, 2, lr=1e4)
@@ -31,8 +31,7 @@ def nb02():
     rng = np.random.default_rng(0)
     ns["x_val"] = rng.random((20, 784), dtype=np.float32)
     ns["y_val"] = rng.integers(0, 10, 20)
-    ns["cfg"] = {"checkpoint": False}
-    return ns
+    return with_loop(ns, "02_numpy_resnet_stochastic_depth", checkpoint=False)
 
 
 def test_nb02_published_loop_stops(nb02):
@@ -52,7 +51,7 @@ def test_nb02_done_right_loop_stops(nb02):
     nb02["LR"] = 1e6
     run = nb02["make_run"]("huge lr", 3, 32, 2, 256, seed=0)
     with pytest.raises(DivergenceError, match="diverged at epoch 1, step"):
-        nb02["train_epoch"](run, x, y, 1)
+        nb02["train"](run, x, y)
 
 
 def test_nb03_case_loop_stops():

@@ -1,4 +1,4 @@
-"""The divergence guard of the training loop that notebook 04 uses (shared.tf_train).
+"""The divergence guard of the shared training loop driving notebook 04's autodiff steps.
 
 A run with a deliberately huge learning rate must stop with the clear DivergenceError message,
 not go on printing non-finite costs; the explicit allow_divergence flag (used only for the
@@ -14,9 +14,11 @@ from shared.records import DivergenceError
 from shared.runtime import REPO_ROOT, import_tensorflow
 
 tf = import_tensorflow()
-from shared.tf_train import evaluate, fit, make_predict, make_train_step  # noqa: E402
+from shared.tf_train import evaluate, make_predict, make_train_step  # noqa: E402
+from shared.train import TrainingLoop, shuffled_batches  # noqa: E402
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "04_wide_resnet.ipynb"
+LOOP = TrainingLoop("04_wide_resnet", {"budget": "quick", "checkpoint": False})
 
 
 class TinyConvNet(tf.Module):
@@ -52,9 +54,11 @@ def run(lr, epochs=3, allow_divergence=False):
     model = TinyConvNet()
     step = make_train_step(model, model.trainable_variables, sgd(model.trainable_variables, lr))
     x, y = tiny_data()
-    return fit(step, make_predict(model), (x, y), (x[:16], y[:16]), epochs, 16,
-               np.random.default_rng(0), f"lr={lr}", allow_divergence=allow_divergence,
-               progress=True)
+    predict = make_predict(model)
+    return LOOP.run(f"lr={lr}", step, shuffled_batches(x, y, 16, np.random.default_rng(0)), epochs,
+                    evaluate=lambda epoch: dict(zip(("test_loss", "test_acc"),
+                                                    evaluate(predict, x[:16], y[:16]))),
+                    allow_divergence=allow_divergence)
 
 
 def test_huge_learning_rate_stops_with_clear_message(capsys):
@@ -71,8 +75,8 @@ def test_non_finite_loss_is_reported_as_such():
         return tf.constant(float("nan")), tf.constant(0)
     x, y = tiny_data(16)
     with pytest.raises(DivergenceError, match="step 0: loss = nan .non-finite"):
-        fit(nan_step, lambda x: tf.zeros((len(x), 10)), (x, y), (x, y), 1, 8,
-            np.random.default_rng(0), "nan", progress=False)
+        LOOP.run("nan", nan_step, shuffled_batches(x, y, 8, np.random.default_rng(0)), 1,
+                 progress=False)
 
 
 def test_allow_divergence_runs_on_and_records_the_costs():
@@ -90,12 +94,13 @@ def test_sane_learning_rate_trains_without_tripping_the_guard():
 
 
 def test_notebook_trains_through_this_loop():
-    """The notebook must use shared.tf_train.fit with the guard, and turn it off only on purpose."""
+    """The notebook must train through shared.train with the guard, and turn it off only on
+    purpose."""
     if not NOTEBOOK.is_file():
         pytest.skip("notebook 04 not present")
     cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
     source = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    assert "from shared.tf_train import fit" in source
-    assert source.count("fit(") >= 3
+    assert "from shared.train import TrainingLoop" in source
+    assert source.count("loop.run(") >= 3 and "fit(" not in source
     assert "allow_divergence=True" not in source  # only via the named reproduction flag
     assert "ALLOW_DIVERGENCE_FOR_REPRODUCTION = True" in source
