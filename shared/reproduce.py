@@ -6,13 +6,15 @@
 
 Each notebook saves ``results/<notebook>.json`` (``records.save_results``); the summary has one
 row per experiment with the article's number, the paper's, ours, and the budget and hardware
-that produced it.
+that produced it. While a notebook runs, its training progress lines and every cell that takes
+longer than half a minute are echoed here; a one-screen summary closes the job.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -23,14 +25,43 @@ NOTEBOOKS = REPO_ROOT / "notebooks"
 RESULTS = REPO_ROOT / "results"
 
 
+SLOW_CELL_SECONDS = 30
+# what shared.train prints: a run's first line ("name: 6 epochs") and one line per shown epoch
+PROGRESS = re.compile(r"^(epoch \d+/\d+  |.+: \d+ epochs?(, resumed after epoch \d+)?$)")
+
+
 def execute(path: Path, budget: str, timeout: int) -> float:
     import nbformat
     from nbclient import NotebookClient
+
+    class LiveClient(NotebookClient):
+        # echoes the notebook's training progress to this terminal as it arrives
+        def output(self, outs, msg, display_id, cell_index):
+            content = msg.get("content", {})
+            if msg.get("msg_type") == "stream" and content.get("name") == "stdout":
+                for line in content.get("text", "").splitlines():
+                    if PROGRESS.match(line):
+                        print(f"  {path.stem[:2]} | {line}", flush=True)
+            return super().output(outs, msg, display_id, cell_index)
+
+    started = {}
+
+    def cell_started(cell, cell_index):
+        started[cell_index] = time.perf_counter()
+
+    def cell_done(cell, cell_index, execute_reply):
+        seconds = time.perf_counter() - started.get(cell_index, time.perf_counter())
+        if seconds >= SLOW_CELL_SECONDS:
+            first = next(iter(cell.source.splitlines()), "")[:50]
+            print(f"  {path.stem[:2]} | cell {cell_index} ({first}) took {seconds:.0f} s, "
+                  f"{(time.perf_counter() - start) / 60:.1f} min so far", flush=True)
+
     os.environ["BACKPROP_BUDGET"] = budget  # the kernel inherits this environment
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    LiveClient(nb, timeout=timeout, kernel_name="python3", on_cell_start=cell_started,
+               on_cell_executed=cell_done,
+               resources={"metadata": {"path": str(path.parent)}}).execute()
     nbformat.write(nb, path)
     seconds = time.perf_counter() - start
     _record_wall_time(path, budget, seconds, started=time.time() - seconds)
@@ -96,12 +127,32 @@ def main(argv=None) -> int:
         if not notebooks:
             print(f"no notebooks match {args.only or '*'} in {NOTEBOOKS}", file=sys.stderr)
             return 2
-        from tqdm import tqdm
-        for path in tqdm(notebooks, desc=f"notebooks ({args.budget})", unit="nb", file=sys.stdout):
-            seconds = execute(path, args.budget, args.timeout)
-            tqdm.write(f"{path.name}: executed in {seconds / 60:.1f} min")
-    print(f"wrote {write_summary()}")
+        times = {}
+        for k, path in enumerate(notebooks, 1):
+            print(f"[{k}/{len(notebooks)}] {path.name} at the {args.budget} budget", flush=True)
+            times[path.name] = execute(path, args.budget, args.timeout)
+            print(f"[{k}/{len(notebooks)}] {path.name}: executed in "
+                  f"{times[path.name] / 60:.1f} min", flush=True)
+    summary = write_summary()
+    print(f"\nwrote {summary}")
+    if not args.summary_only:
+        print(one_screen(times, args.budget))
     return 0
+
+
+def one_screen(times: dict, budget: str) -> str:
+    """Per notebook: minutes and the results rows it wrote, ours beside the article's."""
+    lines = []
+    for name, seconds in times.items():
+        lines.append(f"{name}: {seconds / 60:.1f} min")
+        path = (RESULTS / "quick" if budget == "quick" else RESULTS) / f"{Path(name).stem}.json"
+        rows = json.loads(path.read_text()).get("rows", []) if path.is_file() else []
+        for row in rows[:6]:
+            lines.append(f"    {str(row.get('experiment', '?'))[:46]:<46} ours {_fmt(row.get('ours')):>8}"
+                         f"  article {_fmt(row.get('article'))}")
+        if len(rows) > 6:
+            lines.append(f"    ... {len(rows) - 6} more rows in {path.name}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -41,10 +41,26 @@ def test_nan_gradient_fails():
         gc.assert_grads_close({"w": np.array([np.nan])}, {"w": np.array([1.0])}, 1e-3)
 
 
-def test_banded_table_is_machine_independent():
-    rows = gc.compare_grads({"w": np.ones(3) * (1 + 3e-9)}, {"w": np.ones(3)}, digits=7, show=False)
-    table = gc.format_grad_table(rows, digits=7)
-    assert "< 1e-7" in table and "1.0000" in table
+def test_table_prints_the_error_and_the_tolerance(capsys):
+    rows = gc.assert_grads_close({"w": np.ones(3) * (1 + 3e-9)}, {"w": np.ones(3)}, 1e-7, "t")
+    table = capsys.readouterr().out
+    assert f"{rows[0]['rel_error']:.1e}" in table and "1.5e-09" in table
+    assert "≤ 1e-07" in table and " ok" in table
+    assert "cosine" not in table   # every cosine is 1.0000: the column carries nothing
+
+
+def test_cosine_and_norm_columns_appear_when_informative():
+    rows = gc.compare_grads({"a": np.ones(3), "b": np.array([1.0, 1.0, -1.0])},
+                            {"a": np.ones(3), "b": np.ones(3)}, show=False)
+    table = gc.format_grad_table(rows, tol=1e-7)
+    assert "cosine" in table and "0.3333" in table and "FAIL" in table
+
+
+def test_a_gradient_off_by_a_tenth_of_a_percent_fails():
+    rng = np.random.default_rng(1)
+    g = rng.normal(size=(3, 4))
+    with pytest.raises(AssertionError, match=r"w \(5\.0e-04\)"):
+        gc.assert_grads_close({"w": g * (1 + 1e-3)}, {"w": g}, 1e-7)
 
 
 @pytest.mark.parametrize("trial", range(6))
