@@ -9,8 +9,9 @@ import pytest
 from shared import nbload
 from shared.gradcheck import numerical_gradient_array, rel_error
 
-LAYERS = ("zero_pad", "conv_forward", "conv_backward", "conv_forward_naive", "maxpool_forward",
-          "maxpool_backward", "channel_activation_forward", "channel_activation_backward")
+LAYERS = ("zero_pad", "conv_forward", "conv_backward", "conv_forward_naive", "conv_backward_naive",
+          "maxpool_forward", "maxpool_backward", "maxpool_backward_naive",
+          "channel_activation_forward", "channel_activation_backward")
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +41,9 @@ def test_conv_matches_loops_and_central_differences(nb, seed):
     num_dk = numerical_gradient_array(lambda z: nb["conv_forward"](x, z, pad)[0], kernel, dout, h=1e-3)
     assert rel_error(dx, num_dx) < 1e-7, trial
     assert rel_error(dkernel, num_dk) < 1e-7, trial
+    dx_loop, dkernel_loop = nb["conv_backward_naive"](dout, x, kernel, pad)
+    assert rel_error(dx, dx_loop) < 1e-10, trial
+    assert rel_error(dkernel, dkernel_loop) < 1e-10, trial
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -54,6 +58,10 @@ def test_maxpool_gradient_and_broken_variants(nb, seed):
     assert rel_error(dx, num) < 1e-7, dict(seed=seed, x=x.shape)
     both = nb["maxpool_backward"](dout, cache, transpose_grad=True, transpose_mask=True)
     assert np.array_equal(both, dx.transpose(0, 2, 1, 3))
+    for switches in ({}, {"transpose_grad": True}, {"transpose_mask": True},
+                     {"transpose_grad": True, "transpose_mask": True}):
+        assert np.array_equal(nb["maxpool_backward"](dout, cache, **switches),
+                              nb["maxpool_backward_naive"](dout, x, **switches)), switches
     for alteration in ({"transpose_grad": True}, {"transpose_mask": True}):
         broken = nb["maxpool_backward"](dout, cache, **alteration)
         # every window still passes on exactly what it received, only to the wrong place
