@@ -19,6 +19,10 @@ TIMING = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(s|min|minutes|seconds)\b")
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 LAB_LOG = re.compile(r"previous runs?|earlier runs?|last run|older machine|article-facts|"
                      r"\bEPYC\b|\bXeon\b|\bZen \d|\bRyzen\b|images/s", re.IGNORECASE)
+OURS = re.compile(r"\b(we|our|ours|us|here|this run|this budget|case \w+|(default|quick) budget)\b",
+                  re.IGNORECASE)
+NEAR = 30  # characters between a quoted figure and the link that sources it
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(*`])")
 SOURCED_COLUMN = re.compile(r"article|paper|published", re.IGNORECASE)
 
 
@@ -63,6 +67,22 @@ def _matches(value: str, candidates) -> bool:
     return any(abs(round(c, decimals) - target) < 1e-9 for c in candidates)
 
 
+def _unsourced(sentence: str) -> str:
+    """The sentence with its sourced figures blanked out. Where a citing sentence also speaks of
+    our runs, only a figure with a link at most NEAR characters before or after it is sourced."""
+    links = [m.span() for m in re.finditer(r"\[[^\]]*\]\(http[^)]*\)", sentence)]
+    if links and not OURS.search(sentence):
+        return ""  # a sentence that cites and speaks of no run of ours: every figure is sourced
+    keep, last = [], 0
+    for m in sorted(list(PERCENT.finditer(sentence)) + list(TIMING.finditer(sentence)),
+                    key=lambda m: m.start()):
+        if any(0 <= start - m.end() <= NEAR or 0 <= m.start() - end <= NEAR
+               for start, end in links):
+            keep.append(sentence[last:m.start()])
+            last = m.end()
+    return "".join(keep) + sentence[last:]
+
+
 def unsupported_numbers(nb: dict, results: dict | None) -> list[str]:
     """Quoted percentages and timings that neither the run nor a cited source backs."""
     percents, times = known_values(nb, results)
@@ -71,8 +91,8 @@ def unsupported_numbers(nb: dict, results: dict | None) -> list[str]:
         if cell["cell_type"] != "markdown":
             continue
         for paragraph in re.split(r"\n\s*\n", "".join(cell["source"])):
-            if "](http" in paragraph and not paragraph.lstrip().startswith("|"):
-                continue  # a sourced figure: its link is in the same paragraph
+            if not paragraph.lstrip().startswith("|"):
+                paragraph = " ".join(_unsourced(s) for s in SENTENCE.split(paragraph))
             lines = paragraph.splitlines()
             header = next((l for l in lines if l.lstrip().startswith("|")), "")
             columns = [c.strip() for c in header.strip().strip("|").split("|")]
@@ -135,7 +155,8 @@ def test_a_planted_wrong_percentage_is_caught():
         {"cell_type": "code", "source": [], "outputs": [
             {"output_type": "stream", "text": ["test accuracy 53.7%, 527 s\n", "loss 0.734\n"]}]},
         {"cell_type": "markdown", "source": ["The run reached 53.7% in 527 s (0.73 of 1).\n\n",
-                                             "The article reached 72% ([post](http://x.y)).\n\n",
+                                             "The article reached 72% ([post](http://x.y)). "
+                                             "Ours reached 53.7%.\n\n",
                                              "| case | article | ours |\n|---|---|---|\n",
                                              "| a | 61% | 73.4% |\n"]}]}
     assert unsupported_numbers(nb, None) == []
@@ -143,5 +164,9 @@ def test_a_planted_wrong_percentage_is_caught():
     assert unsupported_numbers(nb, None) == ["56% in: The run reached 56% in 527 s."]
     nb["cells"][1]["source"][0] = "The run reached 53.7% in 543 s.\n\n"
     assert unsupported_numbers(nb, None) == ["543 s in: The run reached 53.7% in 543 s."]
+    nb["cells"][1]["source"][0] = "The run reached 53.7% in 527 s.\n\n"
+    nb["cells"][1]["source"][1] = ("The article reached 72% ([post](http://x.y)). "
+                                   "We reached 58%.\n\n")
+    assert unsupported_numbers(nb, None) == ["58% in: We reached 58%."]
     nb["cells"][1]["source"][3] = "| a | 61% | 71.4% |\n"
     assert unsupported_numbers(nb, None)[-1].startswith("71.4% in: | a | 61% | 71.4% |")
