@@ -2,7 +2,7 @@
 
 Importing this package is cheap: it imports none of its modules, so never TensorFlow. Modules:
 
-- ``runtime``       run budgets, seeding, the run header, TensorFlow set-up
+- ``runtime``       run budgets, seeding, the run header, TensorFlow set-up, where files go
 - ``data``          CIFAR-10 / MNIST / digits loaders, subsets, standardisation, batches
 - ``gradcheck``     numerical gradients and gradient comparison tables
 - ``layers_np``     NumPy layers, losses and optimisers shared by the NumPy notebooks

@@ -8,9 +8,11 @@ lists and tuples of NumPy arrays, ``tf.Variable``s, numbers, NumPy random genera
 them after every epoch, and a rerun of the cell resumes after the last completed epoch.
 
 ``for_run`` keys the file by notebook, budget and the notebook's code hash, so a checkpoint
-written by other code or another budget is never resumed. Finished runs keep their last
-checkpoint: rerunning the notebook skips straight past them (delete ``checkpoints/`` to train
-from scratch). The notebooks switch checkpoints on at the ``full`` budget only.
+written by other code or another budget is never resumed; where the notebook's file is not on
+disk (Colab), the helpers' commit stands in for the hash. Files go to ``checkpoints/`` in
+``runtime.home()``. Finished runs keep their last checkpoint: rerunning the notebook skips
+straight past them (delete ``checkpoints/`` to train from scratch). The notebooks switch
+checkpoints on at the ``full`` budget only.
 
 Used in: shared.train (every notebook's training runs).
 """
@@ -24,15 +26,17 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.runtime import REPO_ROOT
+from shared import runtime
 
-CHECKPOINT_DIR = REPO_ROOT / "checkpoints"
+CHECKPOINT_DIR = None   # None: checkpoints/ in runtime.home(), looked up when used; tests set one
+_keyed_by_commit: set = set()   # notebooks already told that their checkpoints use the commit
 
 
 class Checkpoint:
     def __init__(self, name: str | os.PathLike, enabled: bool = True):
         path = Path(name)
-        self.path = (path if path.is_absolute() else CHECKPOINT_DIR / path).with_suffix(".npz")
+        folder = Path(CHECKPOINT_DIR) if CHECKPOINT_DIR else runtime.home() / "checkpoints"
+        self.path = (path if path.is_absolute() else folder / path).with_suffix(".npz")
         self.enabled = enabled
 
     def save(self, epoch: int, arrays: dict, state: dict | None = None) -> None:
@@ -63,10 +67,9 @@ class Checkpoint:
     @classmethod
     def for_run(cls, notebook: str, run: str, budget: str, enabled: bool) -> "Checkpoint":
         """The checkpoint of one training run of a notebook at ``budget`` and its current code."""
-        from shared.nbguard import code_hash
         stem = Path(notebook).stem
         slug = re.sub(r"[^A-Za-z0-9._-]+", "_", run).strip("_") or "run"
-        tag = f"{budget}-{code_hash(stem + '.ipynb')}" if enabled else "off"
+        tag = f"{budget}-{_code_key(stem)}" if enabled else "off"
         return cls(Path(stem) / tag / slug, enabled=enabled)
 
     def save_state(self, epoch: int, state) -> None:
@@ -114,6 +117,19 @@ class Checkpoint:
                                  "delete it to start afresh")
             container[name] = value
         return epoch + 1
+
+
+def _code_key(stem: str) -> str:
+    from shared.nbguard import notebook_hash
+    digest = notebook_hash(stem + ".ipynb")
+    if digest is not None:
+        return digest
+    commit = re.sub(r"[^A-Za-z0-9]+", "-", runtime.git_commit())
+    if stem not in _keyed_by_commit:
+        _keyed_by_commit.add(stem)
+        print(f"checkpoints: {stem}.ipynb is not in {Path.cwd()}, so they are keyed by the "
+              f"helpers' commit ({commit}) instead of the notebook's code")
+    return f"commit-{commit}"
 
 
 def _plain(value):

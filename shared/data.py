@@ -1,7 +1,7 @@
 """Dataset loaders (NHWC arrays, integer labels) and small data helpers.
 
-The data directory is ``data/`` in the repository, or ``$BACKPROP_DATA``. Loaders read the
-official on-disk layouts::
+The data directory is ``$BACKPROP_DATA``, else ``data/`` in ``runtime.home()`` (the repository
+in a checkout, else the working folder). Loaders read the official on-disk layouts::
 
     $BACKPROP_DATA/cifar-10-batches-py/  data_batch_1..5, test_batch   (python pickles)
     $BACKPROP_DATA/mnist/                train-/t10k- images/labels idx .gz files
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.runtime import REPO_ROOT
+from shared import runtime
 
 DATA_ENV = "BACKPROP_DATA"
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
@@ -59,7 +59,7 @@ class DataError(RuntimeError):
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get(DATA_ENV) or REPO_ROOT / "data").expanduser()
+    return Path(os.environ.get(DATA_ENV) or runtime.home() / "data").expanduser()
 
 
 # ----------------------------------------------------------------------------- downloads

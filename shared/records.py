@@ -9,9 +9,9 @@ import math
 import time
 from pathlib import Path
 
-from shared.runtime import REPO_ROOT
+from shared import runtime
 
-RESULTS_DIR = REPO_ROOT / "results"
+RESULTS_DIR = None   # None: results/ in runtime.home(), looked up when saving; tests set one
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
 
 
@@ -90,7 +90,7 @@ class Timer:
 
 def save_results(notebook: str, rows: list[dict], histories, header: dict,
                  extra: dict | None = None) -> Path:
-    """Write ``results/<notebook>.json``: the summary rows, histories and provenance.
+    """Write ``results/<notebook>.json`` (in ``runtime.home()``): the rows, histories, provenance.
 
     ``rows`` are the results table: dicts with at least ``experiment``, ``ours`` and optionally
     ``article`` and ``paper`` (strings or numbers), read by ``python -m shared.reproduce``.
@@ -98,7 +98,8 @@ def save_results(notebook: str, rows: list[dict], histories, header: dict,
     to ``results/quick/``, so that running the tests never overwrites the results of a real run.
     """
     budget = header["budget"]
-    folder = RESULTS_DIR / "quick" if budget == "quick" else RESULTS_DIR
+    results = Path(RESULTS_DIR) if RESULTS_DIR else runtime.home() / "results"
+    folder = results / "quick" if budget == "quick" else results
     folder.mkdir(parents=True, exist_ok=True)
     payload = {
         "notebook": notebook,

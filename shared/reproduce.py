@@ -19,10 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-from shared.runtime import BUDGETS, REPO_ROOT
+from shared.runtime import BUDGETS, REPO_ROOT, home
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
-RESULTS = REPO_ROOT / "results"
+RESULTS = home() / "results"   # where the notebooks' save_results writes
 
 
 SLOW_CELL_SECONDS = 30
@@ -57,6 +57,9 @@ def execute(path: Path, budget: str, timeout: int) -> float:
                   f"{(time.perf_counter() - start) / 60:.1f} min so far", flush=True)
 
     os.environ["BACKPROP_BUDGET"] = budget  # the kernel inherits this environment
+    # a non-interactive backend (MPLBACKEND=Agg, as CI sets) would leave the saved notebook
+    # without its figures: the kernel must pick Jupyter's inline backend
+    os.environ.pop("MPLBACKEND", None)
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     LiveClient(nb, timeout=timeout, kernel_name="python3", on_cell_start=cell_started,

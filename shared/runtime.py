@@ -10,11 +10,14 @@ Every notebook declares its settings once, per budget::
     cfg = choose_settings(SETTINGS)        # picks the row for $BACKPROP_BUDGET
 
 The budget changes data size and epochs, never the model or the code path.
-Used in: every notebook.
+``$BACKPROP_SETTINGS='{"epochs": 1}'`` overrides values of the chosen row (a tiny run, same path).
+
+``home()`` decides where data, results and checkpoints go. Used in: every notebook.
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import random
@@ -26,7 +29,11 @@ import numpy as np
 
 BUDGETS = ("quick", "default", "full")
 BUDGET_ENV = "BACKPROP_BUDGET"
+SETTINGS_ENV = "BACKPROP_SETTINGS"
+HOME_ENV = "BACKPROP_HOME"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# in a checkout the notebooks sit beside the package; installed (Colab), the parent is site-packages
+IN_CHECKOUT = (REPO_ROOT / "notebooks").is_dir() and (REPO_ROOT / "pyproject.toml").is_file()
 
 
 class ConfigError(ValueError):
@@ -58,14 +65,39 @@ def choose_settings(settings: dict, budget: str | None = None) -> dict:
         missing = sorted(all_keys - set(settings[b]))
         if missing:
             raise ConfigError(f"budget {b!r} is missing setting(s) {', '.join(missing)}")
-    return {**settings[budget], "budget": budget}
+    return {**settings[budget], **_overrides(all_keys), "budget": budget}
+
+
+def _overrides(keys: set) -> dict:
+    text = os.environ.get(SETTINGS_ENV, "").strip()
+    try:
+        values = json.loads(text) if text else {}
+    except ValueError:
+        values = None
+    if not isinstance(values, dict):
+        raise ConfigError(f"{SETTINGS_ENV}={text!r} is not a JSON object such as {{\"epochs\": 1}}")
+    unknown = sorted(set(values) - keys)
+    if unknown:
+        raise ConfigError(f"{SETTINGS_ENV} names setting(s) this notebook does not have: "
+                          f"{', '.join(unknown)}; it has {', '.join(sorted(keys))}")
+    return values
+
+
+def home() -> Path:
+    """The folder that holds ``data/``, ``results/`` and ``checkpoints/``: ``$BACKPROP_HOME`` when
+    set (a mounted Drive survives a recycled Colab runtime); else the repository in a checkout;
+    else the working folder, which a notebook opened alone (Colab: /content) shows in its file
+    browser. Installed helpers never write beside themselves, where no one would look."""
+    if os.environ.get(HOME_ENV, "").strip():
+        return Path(os.environ[HOME_ENV].strip()).expanduser()
+    return REPO_ROOT if IN_CHECKOUT else Path.cwd()
 
 
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed Python, NumPy, TensorFlow (if imported) and imgaug (if imported).
 
-    Also turns on TensorFlow op determinism so that a rerun on the same machine gives the
-    same losses (bit for bit with ``TF_ENABLE_ONEDNN_OPTS=0``; see ``import_tensorflow``).
+    On the CPU, also turns on TensorFlow op determinism so that a rerun on the same machine gives
+    the same losses (bit for bit with ``TF_ENABLE_ONEDNN_OPTS=0``; see ``import_tensorflow``).
     Returns a fresh ``np.random.Generator`` to pass explicitly to code.
     """
     random.seed(seed)
@@ -74,13 +106,39 @@ def seed_everything(seed: int) -> np.random.Generator:
     if "tensorflow" in sys.modules:
         import tensorflow as tf
         tf.keras.utils.set_random_seed(seed)
-        tf.config.experimental.enable_op_determinism()
+        _request_determinism(tf)
     if "imgaug" in sys.modules:
         sys.modules["imgaug"].seed(seed)
     return np.random.default_rng(seed)
 
 
+_determinism_note_shown = False
+
+
+def _request_determinism(tf) -> None:
+    """Op determinism on the CPU only: on a GPU, an op without a deterministic kernel would raise
+    in the middle of training. Where it is not requested or fails, one line says so, once."""
+    global _determinism_note_shown
+    if tf.config.list_physical_devices("GPU"):
+        note = ("GPU: TensorFlow op determinism not requested (some GPU ops have no "
+                "deterministic kernel); reruns may differ in the last digits")
+    else:
+        try:
+            tf.config.experimental.enable_op_determinism()
+            return
+        except Exception as err:  # any failure here only costs bit-for-bit reruns
+            note = (f"TensorFlow op determinism unavailable ({type(err).__name__}: {err}); "
+                    "reruns may differ in the last digits")
+    if not _determinism_note_shown:
+        _determinism_note_shown = True
+        print(note)
+
+
 def git_commit() -> str:
+    """The checkout's commit (``+dirty`` with uncommitted changes); installed helpers (Colab's
+    ``pip install git+...``) report the commit pip recorded; ``unknown`` when neither says."""
+    if not IN_CHECKOUT:
+        return _installed_commit()
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
                              capture_output=True, text=True, timeout=5)
@@ -90,6 +148,16 @@ def git_commit() -> str:
         return commit + ("+dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def _installed_commit() -> str:
+    from importlib import metadata
+    try:
+        text = metadata.distribution("backprop-by-hand").read_text("direct_url.json") or "{}"
+        commit = json.loads(text).get("vcs_info", {}).get("commit_id")
+    except (metadata.PackageNotFoundError, ValueError, AttributeError):
+        commit = None
+    return str(commit)[:7] if commit else "unknown"
 
 
 def cpu_name(cpuinfo: str | None = None) -> str:

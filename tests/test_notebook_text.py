@@ -170,3 +170,14 @@ def test_a_planted_wrong_percentage_is_caught():
     assert unsupported_numbers(nb, None) == ["58% in: We reached 58%."]
     nb["cells"][1]["source"][3] = "| a | 61% | 71.4% |\n"
     assert unsupported_numbers(nb, None)[-1].startswith("71.4% in: | a | 61% | 71.4% |")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem[:2])
+def test_every_figure_is_saved_with_the_notebook(path):
+    # a run under a non-interactive matplotlib backend executes plt.show() but keeps no image
+    nb, _ = _load(path)
+    missing = [i for i, cell in enumerate(nb["cells"])
+               if cell["cell_type"] == "code" and "plt.show()" in "".join(cell["source"])
+               and cell.get("outputs") is not None and cell.get("execution_count")
+               and not any("image/png" in out.get("data", {}) for out in cell["outputs"])]
+    assert not missing, f"{path.name}: cells {missing} show a figure but saved no image"

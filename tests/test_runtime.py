@@ -80,3 +80,46 @@ def test_cpu_name_tells_the_vector_instructions():
     assert runtime.cpu_name(entry.format(n=0, flags="fpu avx avx2 fma")).endswith("model 2, AVX2)")
     assert runtime.cpu_name("processor\t: 0\nBogoMIPS\t: 50.00\n") == (platform.processor()
                                                                      or platform.machine())
+
+
+def test_settings_override_replaces_known_values_only(monkeypatch):
+    monkeypatch.setenv("BACKPROP_SETTINGS", '{"epochs": 1}')
+    assert runtime.choose_settings(SETTINGS, "full") == {"n": 100, "epochs": 1, "budget": "full"}
+    for bad, message in (('{"epoch": 1}', "does not have: epoch"), ("epochs=1", "not a JSON")):
+        monkeypatch.setenv("BACKPROP_SETTINGS", bad)
+        with pytest.raises(ConfigError, match=message):
+            runtime.choose_settings(SETTINGS, "full")
+
+
+class _FakeTF:
+    """TensorFlow's two calls that seed_everything's determinism request makes."""
+
+    def __init__(self, gpus, enable):
+        self.enabled = []
+        config = type("config", (), {})()
+        config.list_physical_devices = lambda kind: list(gpus) if kind == "GPU" else []
+        config.experimental = type("experimental", (), {})()
+        config.experimental.enable_op_determinism = lambda: self.enabled.append(enable())
+        self.config = config
+
+
+def test_determinism_is_requested_on_the_cpu_only(monkeypatch, capsys):
+    monkeypatch.setattr(runtime, "_determinism_note_shown", False)
+    cpu = _FakeTF(gpus=[], enable=lambda: True)
+    runtime._request_determinism(cpu)
+    assert cpu.enabled == [True] and capsys.readouterr().out == ""
+    gpu = _FakeTF(gpus=["GPU:0"], enable=lambda: True)
+    runtime._request_determinism(gpu)
+    runtime._request_determinism(gpu)  # seed_everything runs once per experiment: said once
+    out = capsys.readouterr().out
+    assert gpu.enabled == [] and out.count("\n") == 1 and "not requested" in out
+
+
+def test_determinism_failure_is_one_line(monkeypatch, capsys):
+    monkeypatch.setattr(runtime, "_determinism_note_shown", False)
+
+    def refuse():
+        raise RuntimeError("no deterministic kernels here")
+    runtime._request_determinism(_FakeTF(gpus=[], enable=refuse))
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "no deterministic kernels here" in out
