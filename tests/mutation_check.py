@@ -4,10 +4,11 @@ run the notebook under nbval at the quick budget.
     python tests/mutation_check.py 05_multichannel_cnn_digits conv_backward maxpool_backward
 
 For each function name, a copy of the notebook gets one extra cell right after the cell that
-defines the function; it rebinds the name to a wrapper that multiplies every array (or float) the
-function returns by 1.001. The copy then runs under nbval; the mutation counts as caught when a
-cell other than the code-hash cell fails (the extra cell changes the hash by design). Not part of
-the pytest run: each function costs one quick execution of the notebook.
+defines the function (or imports it from ``shared``); it rebinds the name to a wrapper that
+multiplies every array (or float) the function returns by 1.001. The copy then runs under nbval;
+the mutation counts as caught when a cell other than the code-hash cell fails (the extra cell
+changes the hash by design). The name ``-`` runs an unmutated copy, the control: it must pass.
+Not part of the pytest run: each function costs one quick execution of the notebook.
 """
 from __future__ import annotations
 
@@ -44,12 +45,20 @@ def {name}(*args, **kwargs):
 
 
 def mutated_copy(notebook: Path, name: str, folder: Path) -> Path:
+    if name == "-":
+        return Path(shutil.copy(notebook, folder / notebook.name))
     nb = json.loads(notebook.read_text(encoding="utf-8"))
     defining = re.compile(rf"^def {re.escape(name)}\(", re.M)
-    where = [i for i, c in enumerate(nb["cells"])
-             if c["cell_type"] == "code" and defining.search("".join(c["source"]))]
+    code = [(i, "".join(c["source"])) for i, c in enumerate(nb["cells"])
+            if c["cell_type"] == "code"]
+    where = [i for i, src in code if defining.search(src)]
     if not where:
-        raise SystemExit(f"{notebook.name} defines no function {name!r}")
+        # a function imported from shared/: rebind the notebook's name right after the import
+        importing = re.compile(rf"^(from|import) [^#]*\b{re.escape(name)}\b", re.M | re.S)
+        where = [i for i, src in code if "import" in src and re.search(rf"\b{name}\b", src)
+                 and importing.search(src)][:1]
+    if not where:
+        raise SystemExit(f"{notebook.name} neither defines nor imports a function {name!r}")
     cell = {"cell_type": "code", "execution_count": None, "id": "mutation", "metadata": {},
             "outputs": [], "source": WRAPPER.format(name=name, factor=FACTOR)}
     nb["cells"].insert(where[-1] + 1, cell)
@@ -66,8 +75,9 @@ def failed_cells(path: Path) -> list[str]:
          f"--nbval-sanitize-with={ROOT / 'tests' / 'nbval_sanitize.cfg'}", "-o", "addopts=",
          str(path)], cwd=path.parent, env=env, capture_output=True, text=True)
     failed = re.findall(r"^FAILED \S+::(Cell \d+)", run.stdout, re.M)
-    code_hash_cell = next(i for i, c in enumerate(json.loads(path.read_text())["cells"])
-                          if "code_hash(" in "".join(c["source"]))
+    # nbval numbers the code cells only
+    code = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    code_hash_cell = next(i for i, c in enumerate(code) if "code_hash(" in "".join(c["source"]))
     return [c for c in failed if c != f"Cell {code_hash_cell}"]
 
 
@@ -84,6 +94,10 @@ def main(argv=None) -> int:
             caught = failed_cells(mutated_copy(notebook, name, folder))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+        if name == "-":
+            print("control, no mutation: " + (f"FAILED {', '.join(caught)}" if caught else "passed"))
+            missed += [name] if caught else []
+            continue
         print(f"{name} x {FACTOR}: " + (f"caught by {', '.join(caught)}" if caught else "MISSED"),
               flush=True)
         if not caught:
