@@ -88,6 +88,12 @@ class Timer:
         self.seconds = time.perf_counter() - self.start
 
 
+def results_file(notebook: str, budget: str) -> Path:
+    """``results/<notebook>.json`` in ``runtime.home()``; quick-budget runs use ``results/quick/``."""
+    results = Path(RESULTS_DIR) if RESULTS_DIR else runtime.home() / "results"
+    return (results / "quick" if budget == "quick" else results) / f"{Path(notebook).stem}.json"
+
+
 def save_results(notebook: str, rows: list[dict], histories, header: dict,
                  extra: dict | None = None) -> Path:
     """Write ``results/<notebook>.json`` (in ``runtime.home()``): the rows, histories, provenance.
@@ -98,9 +104,8 @@ def save_results(notebook: str, rows: list[dict], histories, header: dict,
     to ``results/quick/``, so that running the tests never overwrites the results of a real run.
     """
     budget = header["budget"]
-    results = Path(RESULTS_DIR) if RESULTS_DIR else runtime.home() / "results"
-    folder = results / "quick" if budget == "quick" else results
-    folder.mkdir(parents=True, exist_ok=True)
+    path = results_file(notebook, budget)
+    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "notebook": notebook,
         "budget": budget,
@@ -109,7 +114,6 @@ def save_results(notebook: str, rows: list[dict], histories, header: dict,
         "histories": [h.to_dict() for h in histories],
         **(extra or {}),
     }
-    path = folder / f"{notebook}.json"
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(payload, indent=1, default=_jsonable))
     tmp.replace(path)

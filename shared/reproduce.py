@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from shared.records import results_file
 from shared.runtime import BUDGETS, REPO_ROOT, home
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -148,7 +149,7 @@ def one_screen(times: dict, budget: str) -> str:
     lines = []
     for name, seconds in times.items():
         lines.append(f"{name}: {seconds / 60:.1f} min")
-        path = (RESULTS / "quick" if budget == "quick" else RESULTS) / f"{Path(name).stem}.json"
+        path = results_file(name, budget)
         rows = json.loads(path.read_text()).get("rows", []) if path.is_file() else []
         for row in rows[:6]:
             lines.append(f"    {str(row.get('experiment', '?'))[:46]:<46} ours {_fmt(row.get('ours')):>8}"
