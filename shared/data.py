@@ -325,3 +325,18 @@ def minibatches(n: int, batch_size: int, rng: np.random.Generator | None = None)
     order = rng.permutation(n) if rng is not None else np.arange(n)
     for start in range(0, n, batch_size):
         yield order[start:start + batch_size]
+
+
+def flip_and_translate(x: np.ndarray, rng: np.random.Generator, pad: int = 2) -> np.ndarray:
+    """Random training augmentation of a batch of NHWC images: each image is mirrored left-right
+    with probability 1/2 and shifted by up to ``pad`` pixels each way (the border reflected in)."""
+    if x.ndim != 4 or pad < 0 or pad >= min(x.shape[1:3]):
+        raise ValueError(f"need NHWC images larger than the shift {pad}, got {x.shape}")
+    n, h, w = x.shape[:3]
+    flip = rng.random(n) < 0.5
+    out = np.where(flip[:, None, None, None], x[:, :, ::-1], x)
+    if pad:
+        padded = np.pad(out, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
+        top, left = rng.integers(0, 2 * pad + 1, size=(2, n))
+        out = np.stack([padded[i, t:t + h, l:l + w] for i, (t, l) in enumerate(zip(top, left))])
+    return out

@@ -85,6 +85,14 @@ def batchnorm_backward(dout, cache):
     return (dx, sum_dout_xhat if gamma is not None else None, sum_dout if has_beta else None)
 
 
+def batchnorm_inference(x, mean, var, gamma, beta, eps: float = 1e-3):
+    """Batch norm with fixed statistics (testing): a per-channel affine map, each example on its
+    own. gamma, beta: (C,) or None, as in ``batchnorm_forward``."""
+    scale = tf.math.rsqrt(var + eps) if gamma is None else gamma * tf.math.rsqrt(var + eps)
+    shift = -mean * scale if beta is None else beta - mean * scale
+    return x * scale + shift
+
+
 # ----------------------------------------------------------------------------- activations
 def relu_forward(x):
     return tf.nn.relu(x), x
@@ -135,15 +143,19 @@ def global_avgpool_backward(dout, x_shape):
 
 
 # ----------------------------------------------------------------------------- loss
-def softmax_cross_entropy(logits, labels):
+def softmax_cross_entropy(logits, labels, label_smoothing: float = 0.0):
     """Mean softmax cross-entropy of integer ``labels`` (N,); returns (loss, dlogits).
 
-    dlogits = (softmax - onehot) / N: the 1/N belongs to the batch mean.
+    dlogits = (softmax - target) / N: the 1/N belongs to the batch mean. The target is the one-hot
+    label, or with ``label_smoothing`` e, (1 - e) * onehot + e / classes: the loss then stops
+    rewarding ever larger logits for the right class (Szegedy et al. 2016).
     """
-    n = tf.shape(logits)[0]
-    onehot = tf.one_hot(labels, tf.shape(logits)[1], dtype=logits.dtype)
-    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(onehot, logits))
-    dlogits = (tf.nn.softmax(logits) - onehot) / tf.cast(n, logits.dtype)
+    n, classes = tf.shape(logits)[0], tf.shape(logits)[1]
+    target = tf.one_hot(labels, classes, dtype=logits.dtype)
+    if label_smoothing:
+        target = (1 - label_smoothing) * target + label_smoothing / tf.cast(classes, logits.dtype)
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(target, logits))
+    dlogits = (tf.nn.softmax(logits) - target) / tf.cast(n, logits.dtype)
     return loss, dlogits
 
 
@@ -193,3 +205,38 @@ class Adam:
             v_max.assign(tf.maximum(v_max, v))
             second = v_max
         var.assign_sub(m * alpha / (tf.sqrt(second) + epsilon))
+
+
+class SGD:
+    """SGD with Nesterov momentum and weight decay, written by hand over ``tf.Variable``s.
+
+    g = grad + weight_decay * w (only for the variables in ``decay``: weights, not BN offsets or
+    scales); m = momentum * m + g; w -= lr * (g + momentum * m). The last line is the Nesterov
+    form: the step looks one momentum step ahead (Sutskever et al. 2013). With a constant
+    learning rate it is the same update as ``keras.optimizers.SGD(nesterov=True)``.
+    """
+
+    def __init__(self, variables, momentum=0.9, weight_decay=0.0, decay=None):
+        self.variables = list(variables)
+        self.momentum, self.weight_decay = momentum, weight_decay
+        self.decay = [True] * len(self.variables) if decay is None else list(decay)
+        if len(self.decay) != len(self.variables):
+            raise ValueError(f"decay has {len(self.decay)} flags for {len(self.variables)} variables")
+        self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
+
+    def state_variables(self):
+        """Everything the next update depends on, for checkpoints."""
+        return list(self.m)
+
+    def apply(self, grads, learning_rate):
+        lr = tf.convert_to_tensor(learning_rate, self.variables[0].dtype)
+        for var, g, m, decay in zip(self.variables, grads, self.m, self.decay):
+            wd = self.weight_decay if decay else 0.0
+            self.update(var, g, m, lr, tf.constant(self.momentum, var.dtype), tf.constant(wd, var.dtype))
+
+    @staticmethod
+    @tf.function(jit_compile=True)
+    def update(var, g, m, lr, momentum, weight_decay):
+        g = g + weight_decay * var
+        m.assign(momentum * m + g)
+        var.assign_sub(lr * (g + momentum * m))

@@ -5,7 +5,9 @@ run the notebook under nbval at the quick budget.
 
 For each function name, a copy of the notebook gets one extra cell right after the cell that
 defines the function (or imports it from ``shared``); it rebinds the name to a wrapper that
-multiplies every array (or float) the function returns by 1.001. The copy then runs under nbval;
+multiplies every array (or float) the function returns by 1.001. A dotted name such as
+``L.elu_backward`` rebinds the attribute of the imported module ``L``, right after its import, so
+that every later use in the notebook sees the wrapper. The copy then runs under nbval;
 the mutation counts as caught when a cell other than the code-hash cell fails (the extra cell
 changes the hash by design). The name ``-`` runs an unmutated copy, the control: it must pass.
 Not part of the pytest run: each function costs one quick execution of the notebook.
@@ -36,11 +38,14 @@ def _scaled(value):
     return value
 
 
-_unmutated_{name} = {name}
+_unmutated_{plain} = {name}
 
 
-def {name}(*args, **kwargs):
-    return _scaled(_unmutated_{name}(*args, **kwargs))
+def _mutated_{plain}(*args, **kwargs):
+    return _scaled(_unmutated_{plain}(*args, **kwargs))
+
+
+{name} = _mutated_{plain}
 '''
 
 
@@ -51,7 +56,12 @@ def mutated_copy(notebook: Path, name: str, folder: Path) -> Path:
     defining = re.compile(rf"^def {re.escape(name)}\(", re.M)
     code = [(i, "".join(c["source"])) for i, c in enumerate(nb["cells"])
             if c["cell_type"] == "code"]
-    where = [i for i, src in code if defining.search(src)]
+    if "." in name:  # module.function: right after the cell that imports the module
+        module = re.escape(name.split(".")[0])
+        importing = re.compile(rf"^(from \S+ )?import \S+ as {module}\b|^import {module}\b", re.M)
+        where = [i for i, src in code if importing.search(src)][:1]
+    else:
+        where = [i for i, src in code if defining.search(src)]
     if not where:
         # a function imported from shared/: rebind the notebook's name right after the import
         importing = re.compile(rf"^(from|import) [^#]*\b{re.escape(name)}\b", re.M | re.S)
@@ -60,7 +70,8 @@ def mutated_copy(notebook: Path, name: str, folder: Path) -> Path:
     if not where:
         raise SystemExit(f"{notebook.name} neither defines nor imports a function {name!r}")
     cell = {"cell_type": "code", "execution_count": None, "id": "mutation", "metadata": {},
-            "outputs": [], "source": WRAPPER.format(name=name, factor=FACTOR)}
+            "outputs": [], "source": WRAPPER.format(name=name, plain=name.replace(".", "_"),
+                                               factor=FACTOR)}
     nb["cells"].insert(where[-1] + 1, cell)
     out = folder / notebook.name
     out.write_text(json.dumps(nb, indent=1), encoding="utf-8")

@@ -164,3 +164,26 @@ def test_minibatches_cover_everything_once():
     batches = list(data.minibatches(10, 3, rng))
     assert [len(b) for b in batches] == [3, 3, 3, 1]
     assert sorted(np.concatenate(batches).tolist()) == list(range(10))
+
+
+def test_flip_and_translate_moves_whole_images():
+    from shared.data import flip_and_translate
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 6, 5, 2)).astype(np.float32)
+    flipped_only = flip_and_translate(x, np.random.default_rng(1), pad=0)
+    mirrored = [np.array_equal(a, b[:, ::-1]) for a, b in zip(flipped_only, x)]
+    kept = [np.array_equal(a, b) for a, b in zip(flipped_only, x)]
+    assert all(m or k for m, k in zip(mirrored, kept)) and 10 < sum(mirrored) < 54
+    out = flip_and_translate(x, np.random.default_rng(2), pad=2)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    for a, b in zip(out, x):  # every output is a window of the reflect-padded (mirrored) image
+        windows = [np.pad(img, ((2, 2), (2, 2), (0, 0)), mode="reflect")[t:t + 6, s:s + 5]
+                   for img in (b, b[:, ::-1]) for t in range(5) for s in range(5)]
+        assert any(np.array_equal(a, w) for w in windows)
+    assert not np.array_equal(out, x)
+
+
+def test_flip_and_translate_refuses_a_shift_as_large_as_the_image():
+    from shared.data import flip_and_translate
+    with pytest.raises(ValueError, match="larger than the shift"):
+        flip_and_translate(np.zeros((2, 3, 3, 1)), np.random.default_rng(0), pad=3)

@@ -17,7 +17,8 @@ tf = import_tensorflow()
 def nb():
     ns = nbload.load("01_tree_net.ipynb")
     missing = [name for name in ("tree_layout", "make_variables", "initial_weights", "tree_forward",
-                                 "article_loss", "tree_backward", "Deviations") if name not in ns]
+                                 "article_loss", "tree_backward", "article_tree_backward", "Deviations",
+                                 "right_weights", "right_forward", "right_backward") if name not in ns]
     assert not missing, f"notebook 01 no longer defines {missing}"
     return ns
 
@@ -46,10 +47,27 @@ def test_each_deviation_changes_the_gradient(nb):
     _, dlogits = nb["article_loss"](logits, tf.constant(rng.integers(0, 10, size=4)))
     true = nb["tree_backward"](dlogits, caches)
     Deviations = nb["Deviations"]
+    plain = nb["article_tree_backward"](dlogits, caches, Deviations(), 0.5)
+    assert_grads_close({k: plain[k] for k in params}, true, 1e-12)
     for flag, r in (("bn_identity", 0.0), ("dilated", 0.5), ("concat_mixup", 0.0)):
-        grads = nb["tree_backward"](dlogits, caches, dev=Deviations(**{flag: True}), r=r)
+        grads = nb["article_tree_backward"](dlogits, caches, Deviations(**{flag: True}), r)
         with pytest.raises(AssertionError):
             assert_grads_close({k: grads[k] for k in params}, true, 1e-6)
+
+
+@pytest.mark.parametrize("height,width", [(12, 8), (8, 16)])
+def test_done_right_backward_matches_tape(nb, height, width):
+    rng = np.random.default_rng(5)
+    params = nb["make_variables"](nb["right_weights"](3, seed=6), tf.float64)
+    params["head/w"].assign(rng.normal(size=params["head/w"].shape))  # a zero head passes no gradient
+    x = tf.constant(rng.normal(size=(5, height, width, 3)))
+    y = tf.constant(rng.integers(0, 10, size=5))
+    with tf.GradientTape() as tape:
+        logits, caches = nb["right_forward"](params, x)
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
+    dlogits = (tf.nn.softmax(logits) - tf.one_hot(y, 10, dtype=tf.float64)) / 5
+    hand = nb["right_backward"](dlogits, caches)
+    assert_grads_close({k: hand[k] for k in params}, tape.gradient(loss, params), 1e-6)
 
 
 @pytest.mark.parametrize("height,width", [(30, 32), (32, 6)])
@@ -59,7 +77,7 @@ def test_sizes_not_divisible_by_four_are_refused(nb, height, width):
 
 
 def test_correct_backprop_builds_no_dilated_terms(nb):
-    # r reaches the gradient only through the article's "dilated" terms; correct backprop must not
+    # the article's walk with no switch on is the one the ablation's reference uses; r reaches the gradient only through the article's "dilated" terms; correct backprop must not
     # compute them at all (not even as r = 0 times a gradient), so a NaN r leaves it untouched
     rng = np.random.default_rng(5)
     layout = nb["tree_layout"](width=4, dense=6, height=8, image_width=8)
@@ -67,7 +85,7 @@ def test_correct_backprop_builds_no_dilated_terms(nb):
     logits, caches = nb["tree_forward"](params, tf.constant(rng.normal(size=(4, 8, 8, 3))))
     _, dlogits = nb["article_loss"](logits, tf.constant(rng.integers(0, 10, size=4)))
     nan = tf.constant(np.nan, tf.float64)
-    correct = nb["tree_backward"](dlogits, caches, r=nan)
+    correct = nb["article_tree_backward"](dlogits, caches, nb["Deviations"](), nan)
     assert all(np.isfinite(g.numpy()).all() for g in correct.values())
-    dilated = nb["tree_backward"](dlogits, caches, dev=nb["Deviations"](dilated=True), r=nan)
+    dilated = nb["article_tree_backward"](dlogits, caches, nb["Deviations"](dilated=True), nan)
     assert not np.isfinite(dilated["l3_1_1/w"].numpy()).all()  # the test can tell

@@ -117,3 +117,45 @@ def test_amsgrad_differs_from_adam():
             opt.apply([tf.constant(np.full(3, scale))])
         runs[amsgrad] = var[0].numpy()
     assert rel_error(runs[False], runs[True]) > 1e-3
+
+
+def test_label_smoothing_gradient():
+    logits, labels = t64(5, 10), tf.constant([0, 3, 9, 3, 1])
+    with tf.GradientTape() as tape:
+        tape.watch(logits)
+        loss, dlogits = L.softmax_cross_entropy(logits, labels, label_smoothing=0.2)
+    assert rel_error(dlogits, tape.gradient(loss, logits)) < 1e-10
+    plain_loss, plain_dlogits = L.softmax_cross_entropy(logits, labels)
+    assert rel_error(dlogits, plain_dlogits) > 1e-2  # the smoothing must change the target
+
+
+def test_batchnorm_inference_with_batch_statistics_is_training_mode():
+    x, gamma, beta = t64(4, 3, 3, 5), t64(5), t64(5)
+    out, cache = L.batchnorm_forward(x, gamma, beta)
+    mean, var = cache[-1]
+    assert rel_error(L.batchnorm_inference(x, mean, var, gamma, beta), out) < 1e-12
+    out, cache = L.batchnorm_forward(x, None, None)
+    assert rel_error(L.batchnorm_inference(x, *cache[-1], None, None), out) < 1e-12
+
+
+def test_sgd_nesterov_matches_keras():
+    start = [RNG.normal(size=(3, 4)).astype(np.float32), RNG.normal(size=(4,)).astype(np.float32)]
+    grads = [[RNG.normal(size=w.shape).astype(np.float32) for w in start] for _ in range(5)]
+    ours, theirs = [tf.Variable(w) for w in start], [tf.Variable(w) for w in start]
+    lr = 2.0 ** -4
+    opt = L.SGD(ours, momentum=0.9)
+    keras_opt = tf.keras.optimizers.SGD(learning_rate=lr, momentum=0.9, nesterov=True)
+    for g in grads:
+        opt.apply([tf.constant(a) for a in g], lr)
+        keras_opt.apply_gradients(zip([tf.constant(a) for a in g], theirs))
+    for a, b in zip(ours, theirs):
+        assert rel_error(a.numpy(), b.numpy()) < 1e-5
+
+
+def test_sgd_weight_decay_only_where_asked():
+    w = [tf.Variable(np.ones(3)), tf.Variable(np.ones(3))]
+    opt = L.SGD(w, momentum=0.0, weight_decay=0.5, decay=[True, False])
+    opt.apply([tf.zeros(3, tf.float64), tf.zeros(3, tf.float64)], 0.1)
+    assert np.allclose(w[0].numpy(), 1 - 0.1 * 0.5) and np.allclose(w[1].numpy(), 1.0)
+    with pytest.raises(ValueError, match="flags"):
+        L.SGD(w, decay=[True])
