@@ -7,7 +7,8 @@ autodiff calls, so a hand-written step costs what an autodiff step costs; elemen
 passes and Adam's update are compiled with XLA (``jit_compile``), which fuses their several
 passes over a big array into one while the code still reads as the formula.
 
-Explained in: 01 (conv, batch norm), 03 (ELU, pooling, AMSGrad); reused in 04 (batch norm, Adam).
+Explained in: 01 (conv, batch norm; Nesterov SGD, label smoothing and fixed-statistics batch norm
+for its done-right run), 03 (ELU, pooling, AMSGrad); reused in 04 (batch norm, Adam).
 """
 from __future__ import annotations
 
