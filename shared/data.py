@@ -327,16 +327,20 @@ def minibatches(n: int, batch_size: int, rng: np.random.Generator | None = None)
         yield order[start:start + batch_size]
 
 
-def flip_and_translate(x: np.ndarray, rng: np.random.Generator, pad: int = 2) -> np.ndarray:
+def flip_and_translate(x: np.ndarray, rng: np.random.Generator, pad: int = 2,
+                       mode: str = "reflect") -> np.ndarray:
     """Random training augmentation of a batch of NHWC images: each image is mirrored left-right
-    with probability 1/2 and shifted by up to ``pad`` pixels each way (the border reflected in)."""
+    with probability 1/2 and shifted by up to ``pad`` pixels each way, the uncovered border filled
+    by ``np.pad``'s ``mode`` ("reflect": the image reflected in; "constant": zeros)."""
     if x.ndim != 4 or pad < 0 or pad >= min(x.shape[1:3]):
         raise ValueError(f"need NHWC images larger than the shift {pad}, got {x.shape}")
     n, h, w = x.shape[:3]
     flip = rng.random(n) < 0.5
     out = np.where(flip[:, None, None, None], x[:, :, ::-1], x)
     if pad:
-        padded = np.pad(out, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
+        padded = np.pad(out, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode=mode)
+        # every h x w window of every padded image, as a view: picking one per image copies once
+        windows = np.lib.stride_tricks.sliding_window_view(padded, (h, w), axis=(1, 2))
         top, left = rng.integers(0, 2 * pad + 1, size=(2, n))
-        out = np.stack([padded[i, t:t + h, l:l + w] for i, (t, l) in enumerate(zip(top, left))])
+        out = np.ascontiguousarray(windows[np.arange(n), top, left].transpose(0, 2, 3, 1))
     return out

@@ -181,6 +181,12 @@ def test_flip_and_translate_moves_whole_images():
                    for img in (b, b[:, ::-1]) for t in range(5) for s in range(5)]
         assert any(np.array_equal(a, w) for w in windows)
     assert not np.array_equal(out, x)
+    zeros = flip_and_translate(x, np.random.default_rng(3), pad=2, mode="constant")
+    for a, b in zip(zeros, x):  # with zeros for the border instead of its reflection
+        windows = [np.pad(img, ((2, 2), (2, 2), (0, 0)))[t:t + 6, s:s + 5]
+                   for img in (b, b[:, ::-1]) for t in range(5) for s in range(5)]
+        assert any(np.array_equal(a, w) for w in windows)
+    assert (zeros == 0).any() and not (out == 0).any()
 
 
 def test_flip_and_translate_refuses_a_shift_as_large_as_the_image():
