@@ -4,9 +4,9 @@ step, its hand-written step, and the GradientTape step built a second time with 
 own. The second copy runs the same code, so its ratio to the first is what two identical steps
 differ by: the yardstick for the hand-written step's ratio.
 
-Models: All-CNN (notebook 03), the tree net (notebook 01) and the article's WRN (notebook 04,
-which has no hand-written step). The steps are the notebooks' own, loaded with shared/nbload.py,
-each with its notebook's optimiser (AMSGrad in All-CNN, Adam in the others); ``fit`` uses Adam.
+Models: All-CNN (notebook 03), the tree net (notebook 01) and the article's WRN (notebook 04).
+The steps are the notebooks' own, loaded with shared/nbload.py, each with its notebook's
+optimiser (AMSGrad in All-CNN, Adam in the others); ``fit`` uses Adam.
 After two warm-up steps each, every round times one step of every candidate, a different one
 going first each round; images/s is the batch over the median seconds per step, and a ratio is
 the median over rounds of that round's ratio.
@@ -114,11 +114,15 @@ def article_wrn(tf, x, y, tiny):
     from shared.tf_train import make_train_step
     nb = nbload.load("04_wide_resnet.ipynb")
     widths = (8, 16, 32) if tiny else (128, 256, 512)
+    net = nb["article_net"]("batch", widths)
 
-    def step():
-        model = nb["ArticleWRN"](norm="batch", init="he", widths=widths)
-        adam = Adam(model.trainable_variables, learning_rate=1e-3)
-        return blocking(make_train_step(model, model.trainable_variables, adam.apply), x, y)
+    def step(backprop):
+        w = nb["make_variables"](nb["init_params"](net, "he", 0))
+        adam = Adam(list(w.values()), learning_rate=1e-3)
+        if backprop == "by hand":
+            return blocking(nb["make_step"](w, net, adam, nb["new_stats"](w)), x, y, tf.constant(1e-3))
+        forward = lambda xb, training=False: nb["wrn_forward"](w, xb, net)[0]  # noqa: E731
+        return blocking(make_train_step(forward, list(w.values()), adam.apply), x, y)
     L = tf.keras.layers
     conv = lambda c: L.Conv2D(c, 3, padding="same", use_bias=False)
     bn_relu = lambda h: L.ReLU()(L.BatchNormalization()(h))
@@ -128,7 +132,8 @@ def article_wrn(tf, x, y, tiny):
         h = L.Add()([conv(c)(bn_relu(conv(c)(h))), conv(c)(h)])
         h = L.AveragePooling2D(2)(L.Add()([h, conv(c)(bn_relu(conv(c)(bn_relu(h))))]))
     twin = tf.keras.Model(inputs, L.GlobalAveragePooling2D()(bn_relu(conv(10)(h))))
-    return {FIT: keras_fit(tf, twin, x, y), TAPE: step(), COPY: step()}
+    return {FIT: keras_fit(tf, twin, x, y), TAPE: step("autodiff"), HAND: step("by hand"),
+            COPY: step("autodiff")}
 
 
 MODELS = {"all-cnn": all_cnn, "tree": tree, "article-wrn": article_wrn}
