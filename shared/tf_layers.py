@@ -209,17 +209,17 @@ class Adam:
 
 
 class SGD:
-    """SGD with Nesterov momentum and weight decay, written by hand over ``tf.Variable``s.
+    """SGD with momentum and weight decay, written by hand over ``tf.Variable``s.
 
     g = grad + weight_decay * w (only for the variables in ``decay``: weights, not BN offsets or
-    scales); m = momentum * m + g; w -= lr * (g + momentum * m). The last line is the Nesterov
-    form: the step looks one momentum step ahead (Sutskever et al. 2013). With a constant
-    learning rate it is the same update as ``keras.optimizers.SGD(nesterov=True)``.
+    scales); m = momentum * m + g; w -= lr * (g + momentum * m) with ``nesterov`` (the step looks
+    one momentum step ahead, Sutskever et al. 2013), w -= lr * m without. With a constant
+    learning rate these are the updates of ``keras.optimizers.SGD(momentum=..., nesterov=...)``.
     """
 
-    def __init__(self, variables, momentum=0.9, weight_decay=0.0, decay=None):
+    def __init__(self, variables, momentum=0.9, weight_decay=0.0, decay=None, nesterov=True):
         self.variables = list(variables)
-        self.momentum, self.weight_decay = momentum, weight_decay
+        self.momentum, self.weight_decay, self.nesterov = momentum, weight_decay, nesterov
         self.decay = [True] * len(self.variables) if decay is None else list(decay)
         if len(self.decay) != len(self.variables):
             raise ValueError(f"decay has {len(self.decay)} flags for {len(self.variables)} variables")
@@ -233,11 +233,12 @@ class SGD:
         lr = tf.convert_to_tensor(learning_rate, self.variables[0].dtype)
         for var, g, m, decay in zip(self.variables, grads, self.m, self.decay):
             wd = self.weight_decay if decay else 0.0
-            self.update(var, g, m, lr, tf.constant(self.momentum, var.dtype), tf.constant(wd, var.dtype))
+            self.update(var, g, m, lr, tf.constant(self.momentum, var.dtype), tf.constant(wd, var.dtype),
+                        self.nesterov)
 
     @staticmethod
     @tf.function(jit_compile=True)
-    def update(var, g, m, lr, momentum, weight_decay):
+    def update(var, g, m, lr, momentum, weight_decay, nesterov):
         g = g + weight_decay * var
         m.assign(momentum * m + g)
-        var.assign_sub(lr * (g + momentum * m))
+        var.assign_sub(lr * (g + momentum * m if nesterov else m))

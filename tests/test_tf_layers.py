@@ -138,13 +138,14 @@ def test_batchnorm_inference_with_batch_statistics_is_training_mode():
     assert rel_error(L.batchnorm_inference(x, *cache[-1], None, None), out) < 1e-12
 
 
-def test_sgd_nesterov_matches_keras():
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_sgd_momentum_matches_keras(nesterov):
     start = [RNG.normal(size=(3, 4)).astype(np.float32), RNG.normal(size=(4,)).astype(np.float32)]
     grads = [[RNG.normal(size=w.shape).astype(np.float32) for w in start] for _ in range(5)]
     ours, theirs = [tf.Variable(w) for w in start], [tf.Variable(w) for w in start]
     lr = 2.0 ** -4
-    opt = L.SGD(ours, momentum=0.9)
-    keras_opt = tf.keras.optimizers.SGD(learning_rate=lr, momentum=0.9, nesterov=True)
+    opt = L.SGD(ours, momentum=0.9, nesterov=nesterov)
+    keras_opt = tf.keras.optimizers.SGD(learning_rate=lr, momentum=0.9, nesterov=nesterov)
     for g in grads:
         opt.apply([tf.constant(a) for a in g], lr)
         keras_opt.apply_gradients(zip([tf.constant(a) for a in g], theirs))
