@@ -184,7 +184,7 @@ def main(argv=None):
         gc.collect()
     body = (f"Batch {batch}, {size}x{size} images, float32, {rounds} rounds; images/s, then "
             "speed ratios. `GradientTape again` is the same step built twice: its ratio is the "
-            "noise between identical steps. Notebook 04 has no hand-written step (—).\n\n"
+            "noise between identical steps.\n\n"
             + common.table(["model", f"{FIT} img/s", f"{TAPE} img/s", f"{HAND} img/s",
                             f"{COPY} img/s", "tape / fit", "hand / tape", "again / tape"], rows)
             + "\n\n" + verdict(rows))
