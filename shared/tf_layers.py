@@ -8,7 +8,8 @@ passes and Adam's update are compiled with XLA (``jit_compile``), which fuses th
 passes over a big array into one while the code still reads as the formula.
 
 Explained in: 01 (conv, batch norm; Nesterov SGD, label smoothing and fixed-statistics batch norm
-for its done-right run), 03 (ELU, pooling, AMSGrad); reused in 04 (batch norm, Adam).
+for its done-right run), 03 (ELU, pooling, AMSGrad; plain-momentum SGD for the paper's recipe);
+reused by 03's and 04's done-right runs and by 04's WRN (conv, batch norm, ReLU, Adam, SGD).
 """
 from __future__ import annotations
 
