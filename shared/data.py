@@ -42,6 +42,18 @@ CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 CIFAR10_DIR = "cifar-10-batches-py"
 CIFAR10_TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_TEST_FILE = "test_batch"
+# MD5 of the official batch files, as unpacked from the official archive (torchvision checks the
+# same values): what tells the official pixels from any other copy in the same layout
+CIFAR10_BATCH_MD5 = {
+    "data_batch_1": "c99cafc152244af753f735de768cd75f",
+    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+    "data_batch_4": "634d18415352ddfa80567beed471001a",
+    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+    "test_batch": "40351d587109b95175f43aff81a1287e",
+}
+# written beside the batches by an offline installer that rebuilds them from JPEG files
+OFFLINE_STAMP = ".offline-pack.json"
 
 MNIST_DIR = "mnist"
 MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
@@ -51,6 +63,13 @@ MNIST_FILES = {
     "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
     "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+# MD5 of their decompressed content: a copy gzipped again has other .gz bytes, the same images
+MNIST_CONTENT_MD5 = {
+    "train-images-idx3-ubyte.gz": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte.gz": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte.gz": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte.gz": "27ae3e4e09519cfbb04c329615203637",
 }
 
 
@@ -194,6 +213,84 @@ def _ensure_cifar10(root: Path) -> Path:
     return folder
 
 
+_provenance: dict = {}   # dataset -> what load_* found on disk in this process
+_cifar_checked: dict = {}  # (folder, sizes and mtimes) -> cifar10_provenance's answer
+
+
+def cifar10_provenance(root: Path | str | None = None) -> dict:
+    """Which CIFAR-10 is on disk: ``{"dataset", "copy", "official", "note"}``.
+
+    ``official`` is True only when all six batch files have the official MD5s. The offline
+    installer's copy (a JPEG re-encoding, recognised by its stamp file) and any other files
+    are named as such, with what that means for the numbers computed on them.
+    """
+    folder = (Path(root) if root is not None else data_dir()) / CIFAR10_DIR
+    paths = [folder / name for name in CIFAR10_BATCH_MD5]
+    if not all(p.is_file() for p in paths):
+        return {"dataset": "CIFAR-10", "copy": "not on disk yet", "official": None,
+                "note": "load_cifar10 downloads the official archive and checks its MD5"}
+    key = (str(folder.resolve()), (folder / OFFLINE_STAMP).is_file(),
+           tuple(CIFAR10_BATCH_MD5.values()),
+           tuple((p.stat().st_size, p.stat().st_mtime_ns) for p in paths))
+    if key not in _cifar_checked:
+        if all(_md5(p) == md5 for p, md5 in zip(paths, CIFAR10_BATCH_MD5.values())):
+            found = {"copy": "official", "official": True,
+                     "note": "the official batch files (MD5-checked)"}
+        elif (folder / OFFLINE_STAMP).is_file():
+            found = {"copy": "offline JPEG re-encoding", "official": False,
+                     "note": "a lossy JPEG re-encoding of CIFAR-10 (about 6 grey levels of "
+                             "error per value) with another split into batches; accuracies "
+                             "on the official files will differ"}
+        else:
+            found = {"copy": "unknown", "official": False,
+                     "note": "batch files that are not the official ones (their MD5s differ); "
+                             "accuracies on the official files may differ"}
+        _cifar_checked[key] = {"dataset": "CIFAR-10", **found}
+    return dict(_cifar_checked[key])
+
+
+def mnist_provenance(root: Path | str | None = None) -> dict:
+    """Which MNIST is on disk: the official content (MD5 of the decompressed files) or not."""
+    folder = (Path(root) if root is not None else data_dir()) / MNIST_DIR
+    paths = [folder / name for name in MNIST_FILES]
+    if not all(p.is_file() for p in paths):
+        return {"dataset": "MNIST", "copy": "not on disk yet", "official": None,
+                "note": "load_mnist downloads the official files and checks their MD5"}
+    same = []
+    for path, name in zip(paths, MNIST_FILES):
+        if _md5(path) == MNIST_FILES[name]:
+            same.append(True)
+            continue
+        try:
+            with gzip.open(path, "rb") as f:
+                same.append(hashlib.md5(f.read()).hexdigest() == MNIST_CONTENT_MD5[name])
+        except Exception:  # unreadable: load_mnist says why
+            same.append(False)
+    if all(same):
+        return {"dataset": "MNIST", "copy": "official", "official": True,
+                "note": "the official images and labels (MD5 of the content checked)"}
+    return {"dataset": "MNIST", "copy": "unknown", "official": False,
+            "note": "files whose content is not the official MNIST; results may differ"}
+
+
+DIGITS_PROVENANCE = {"dataset": "digits", "copy": "scikit-learn", "official": True,
+                     "note": "the 8x8 digits that ship with scikit-learn"}
+
+
+def describe(name: str, root: Path | str | None = None) -> dict:
+    """Provenance of ``cifar10``, ``mnist`` or ``digits`` as found on disk now."""
+    finders = {"cifar10": cifar10_provenance, "mnist": mnist_provenance,
+               "digits": lambda root=None: dict(DIGITS_PROVENANCE)}
+    if name not in finders:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(finders)}")
+    return finders[name](root)
+
+
+def provenance() -> dict:
+    """The datasets this process loaded, each with where its copy came from (for results files)."""
+    return {name: dict(found) for name, found in _provenance.items()}
+
+
 def load_cifar10(root: Path | str | None = None):
     """CIFAR-10 as ``(x_train, y_train), (x_test, y_test)``.
 
@@ -212,6 +309,7 @@ def load_cifar10(root: Path | str | None = None):
         if not np.all(counts == per_class):
             raise DataError(f"{folder}: CIFAR-10 {name} should have {per_class} images per "
                             f"class, found {counts.tolist()}")
+    _provenance["cifar10"] = cifar10_provenance(root)
     return (x_train, y_train), (x_test, y_test)
 
 
@@ -257,6 +355,7 @@ def load_mnist(root: Path | str | None = None):
     for name, y in (("train-labels", y_train), ("t10k-labels", y_test)):
         if y.max() > 9:
             raise DataError(f"{folder / name}: labels outside 0..9")
+    _provenance["mnist"] = mnist_provenance(root)
     return (x_train, y_train.astype(np.int64)), (x_test, y_test.astype(np.int64))
 
 
@@ -269,6 +368,7 @@ def load_digits(classes=None):
     """
     from sklearn.datasets import load_digits as sk_load_digits
     digits = sk_load_digits()
+    _provenance["digits"] = dict(DIGITS_PROVENANCE)
     x, y = digits.images.astype(np.float64), digits.target.astype(np.int64)
     if classes is not None:
         keep = np.isin(y, list(classes))

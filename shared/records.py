@@ -94,15 +94,83 @@ def results_file(notebook: str, budget: str) -> Path:
     return (results / "quick" if budget == "quick" else results) / f"{Path(notebook).stem}.json"
 
 
+def standard_error(acc: float, n: int) -> float:
+    """The standard error of an accuracy measured on ``n`` independent test images."""
+    return math.sqrt(max(acc * (1 - acc), 0.0) / n)
+
+
+def fmt_acc(acc: float, n: int, digits: int = 1) -> str:
+    """``81.9% ± 0.4 (n = 10,000)``: an accuracy with its standard error, in points."""
+    return f"{100 * acc:.{digits}f}% ± {100 * standard_error(acc, n):.{digits}f} (n = {n:,})"
+
+
+def paired_difference(correct_a, correct_b) -> tuple[float, float]:
+    """Accuracy of a minus accuracy of b on the same test images, and its standard error.
+
+    ``correct_a``, ``correct_b``: per-image 0/1 (or bool) arrays, one entry per test image. Pairing
+    removes the images both get right or both get wrong from the noise."""
+    import numpy as np
+    a, b = np.asarray(correct_a, dtype=float), np.asarray(correct_b, dtype=float)
+    if a.shape != b.shape or a.ndim != 1 or a.size < 2:
+        raise ValueError(f"paired_difference needs two 1-D arrays of one length, got "
+                         f"{a.shape} and {b.shape}")
+    d = a - b
+    return float(d.mean()), float(d.std(ddof=1) / math.sqrt(d.size))
+
+
+def difference_se(acc_a: float, n_a: int, acc_b: float, n_b: int) -> tuple[float, float]:
+    """acc_a - acc_b and its standard error for two independent test sets (no pairing)."""
+    return acc_a - acc_b, math.hypot(standard_error(acc_a, n_a), standard_error(acc_b, n_b))
+
+
+def verdict(diff: float, se: float) -> str:
+    """What a difference may be called: more than two standard errors, or a tie."""
+    return "a difference (> 2 SE)" if abs(diff) > 2 * se else "a tie (within 2 SE)"
+
+
+def show_markdown(text: str) -> None:
+    """Show prose built from a run's values as Markdown in Jupyter; plain text elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(Markdown(text))
+    else:
+        print(text)
+
+
+def _check_rows(rows: list[dict]) -> None:
+    """Every accuracy row says on how many test images it was measured."""
+    for row in rows:
+        ours = row.get("ours")
+        is_accuracy = row.get("metric", "accuracy") == "accuracy"
+        if is_accuracy and isinstance(ours, float) and 0 <= ours <= 1:
+            n = row.get("n")
+            if not isinstance(n, int) or n <= 0:
+                raise ValueError(f"results row {row.get('experiment')!r} is an accuracy without "
+                                 "its test-set size: add n=<number of test images> (or set "
+                                 "metric= for a row that is not an accuracy)")
+
+
 def save_results(notebook: str, rows: list[dict], histories, header: dict,
-                 extra: dict | None = None) -> Path:
+                 extra: dict | None = None, sourced: dict | None = None) -> Path:
     """Write ``results/<notebook>.json`` (in ``runtime.home()``): the rows, histories, provenance.
 
     ``rows`` are the results table: dicts with at least ``experiment``, ``ours`` and optionally
     ``article`` and ``paper`` (strings or numbers), read by ``python -m shared.reproduce``.
+    An accuracy row also has ``n`` (test images) and may have ``ours_plain`` (the same run without
+    test-time mirroring), ``protocol``, ``article_note`` and ``paper_note``; a row that is not an
+    accuracy names its ``metric``. ``sourced``: every article or paper figure the notebook's text
+    quotes, ``{name: (value, url)}`` (percentages as fractions); the text test checks quotes
+    against it. The file also records which data the run used (``shared.data.provenance``) and
+    the code hash of the notebook and the helpers it imports (``shared.nbguard``).
     ``header`` is what ``runtime.run_header`` returned. Quick-budget runs (CI, ``pytest``) write
     to ``results/quick/``, so that running the tests never overwrites the results of a real run.
     """
+    from shared import data, nbguard
+    _check_rows(rows)
     budget = header["budget"]
     path = results_file(notebook, budget)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -110,7 +178,11 @@ def save_results(notebook: str, rows: list[dict], histories, header: dict,
         "notebook": notebook,
         "budget": budget,
         **{key: header.get(key) for key in ("hardware", "versions", "commit", "settings")},
+        "data": data.provenance(),
+        "code_hash": nbguard.code_hash(f"{Path(notebook).stem}.ipynb"),
         "rows": rows,
+        "sourced": {name: {"value": value, "url": url}
+                    for name, (value, url) in (sourced or {}).items()},
         "histories": [h.to_dict() for h in histories],
         **(extra or {}),
     }

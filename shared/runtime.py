@@ -215,20 +215,27 @@ def onednn_setting() -> str:
     return "off" if value.strip().lower() in ("0", "false") else "on"
 
 
-def run_header(notebook: str, seed: int, settings: dict) -> dict:
-    """Print what this run is: notebook, budget, settings, seed, hardware, versions, commit.
+def run_header(notebook: str, seed: int, settings: dict, data: str | None = None) -> dict:
+    """Print what this run is: notebook, budget, settings, seed, hardware, versions, commit and,
+    with ``data`` (``cifar10``, ``mnist`` or ``digits``), which copy of the dataset is on disk.
 
     Returns the same facts as a dict, for ``records.save_results``.
     """
     info = {"notebook": notebook, "budget": settings["budget"],
             "seed": seed, "settings": {k: v for k, v in settings.items() if k != "budget"},
             "hardware": hardware(), "versions": versions(), "commit": git_commit()}
+    if data is not None:
+        from shared.data import describe  # shared.data imports this module
+        info["data"] = describe(data)
     hw = info["hardware"]
     print(f"{notebook} | budget: {info['budget']} | seed: {seed}")
     print("settings: " + ", ".join(f"{k}={v}" for k, v in info["settings"].items()))
     print(f"hardware: {hw['cpu']}, {hw['cores']} cores, GPU: {hw['gpu']}")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items())
           + f" | commit {info['commit']}")
+    if data is not None:
+        found = info["data"]
+        print(f"data: {found['dataset']}, {found['copy']}: {found['note']}")
     return info
 
 

@@ -193,3 +193,20 @@ def test_flip_and_translate_refuses_a_shift_as_large_as_the_image():
     from shared.data import flip_and_translate
     with pytest.raises(ValueError, match="larger than the shift"):
         flip_and_translate(np.zeros((2, 3, 3, 1)), np.random.default_rng(0), pad=3)
+
+
+def test_provenance_tells_the_official_files_from_other_copies(tmp_path, monkeypatch):
+    assert data.cifar10_provenance(tmp_path)["copy"] == "not on disk yet"
+    folder = _fake_cifar(tmp_path, n_per_class=1000)
+    found = data.cifar10_provenance(tmp_path)
+    assert found["copy"] == "unknown" and found["official"] is False
+    (folder / data.OFFLINE_STAMP).write_text("{}")
+    assert data.cifar10_provenance(tmp_path)["copy"] == "offline JPEG re-encoding"
+    # the official MD5s win over any stamp
+    monkeypatch.setattr(data, "CIFAR10_BATCH_MD5",
+                        {n: data._md5(folder / n) for n in data.CIFAR10_BATCH_MD5})
+    assert data.cifar10_provenance(tmp_path)["official"] is True
+    data.load_cifar10(tmp_path)
+    assert data.provenance()["cifar10"]["copy"] == "official"
+    with pytest.raises(ValueError, match="unknown dataset 'svhn'"):
+        data.describe("svhn")

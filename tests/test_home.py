@@ -93,3 +93,26 @@ def test_installed_commit_is_the_one_pip_recorded(installed, monkeypatch):
             (None, "unknown"), ("[broken", "unknown")):
         monkeypatch.setattr(metadata, "distribution", lambda name, t=text: Dist(t))
         assert runtime.git_commit() == commit
+
+
+def test_code_hash_covers_the_shared_modules_a_notebook_imports(tmp_path, monkeypatch):
+    import shutil
+    shared = tmp_path / "shared"
+    shutil.copytree(nbguard.SHARED, shared, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(nbguard, "SHARED", shared)
+    code = "import numpy as np\nfrom shared.records import History\n%matplotlib inline"
+    names = [p.name for p in nbguard.shared_modules(code)]
+    # records imports runtime, and data and nbguard when saving; data imports runtime
+    assert {"__init__.py", "records.py", "runtime.py", "data.py"} <= set(names)
+    assert "tf_layers.py" not in names
+    nb = tmp_path / "99_x.ipynb"
+    nb.write_text(json.dumps({"cells": [{"cell_type": "code", "source": [code]}]}))
+    before = nbguard.notebook_hash(str(nb))
+    runtime_py = shared / "runtime.py"
+    runtime_py.write_text(runtime_py.read_text().replace("BUDGETS = (", "BUDGETS  = (", 1))
+    assert nbguard.notebook_hash(str(nb)) != before       # a helper's line changed
+    runtime_py.write_text(runtime_py.read_text().replace("BUDGETS  = (", "BUDGETS = (", 1))
+    assert nbguard.notebook_hash(str(nb)) == before
+    layers = shared / "tf_layers.py"
+    layers.write_text(layers.read_text() + "\n# a module this notebook does not import\n")
+    assert nbguard.notebook_hash(str(nb)) == before

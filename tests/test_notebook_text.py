@@ -1,64 +1,58 @@
-"""The notebooks' text matches their run.
+"""The text states no figure of our runs by hand.
 
-Every percentage and timing quoted in a markdown cell must be one the notebook printed (its
-outputs or its results file), or an article / paper figure with its source: a link in the same
-paragraph, or a results-table column headed "article" or "paper". A one-line "Runtime" overview
-states the measured run times per budget. No markdown cell is longer than 250 words, and none
-talks about earlier runs, other machines or files outside the repository.
+A figure of a run is printed by code from the run's values (a code cell may build a sentence and
+show it as Markdown); typed into markdown, it would go stale without anyone noticing. So every
+percentage typed in a notebook's markdown, or in the README outside the table the main job writes,
+must be an article's or paper's figure that a results file registers (its ``sourced`` figures,
+or a row's ``article`` / ``paper`` value or note), matched to the precision written. Timings of
+ours may only appear as bounds ("under 35 minutes"). README's headline table and
+``results/summary.md`` must be what the main job writes from the results files. No markdown cell
+is longer than 250 words, and none talks about earlier runs, other machines or files outside the
+repository.
 """
 import json
 import re
 
 import pytest
 
+from shared import reproduce
 from shared.runtime import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+RESULTS = REPO_ROOT / "results"
 PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?%")
-TIMING = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(s|min|minutes|seconds)\b")
-NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+TIMING = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(s|min|minutes|seconds|h|hours)\b")
+BOUND = re.compile(r"(under|at most|below|within|≤|<)\s*$", re.IGNORECASE)
 LAB_LOG = re.compile(r"previous runs?|earlier runs?|last run|older machine|article-facts|"
                      r"\bEPYC\b|\bXeon\b|\bZen \d|\bRyzen\b|images/s", re.IGNORECASE)
-OURS = re.compile(r"\b(we|our|ours|us|here|this run|this budget|case \w+|(default|quick) budget)\b",
-                  re.IGNORECASE)
-NEAR = 30  # characters between a quoted figure and the link that sources it
-SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(*`])")
-SOURCED_COLUMN = re.compile(r"article|paper|published", re.IGNORECASE)
 
 
-def printed_text(nb: dict) -> str:
-    parts = []
-    for cell in nb["cells"]:
-        for out in cell.get("outputs", []):
-            parts.append("".join(out.get("text", "")))
-            for key in ("text/plain", "text/markdown", "text/html"):
-                parts.append("".join(out.get("data", {}).get(key, "")))
-    return "\n".join(parts)
-
-
-def _numbers_in(value, found: list):
-    if isinstance(value, bool):
+def _numbers(value, found: list):
+    """Every number in a registered value: floats, ints, and the figures inside notes."""
+    if isinstance(value, bool) or value is None:
         return
     if isinstance(value, (int, float)):
-        found.append(float(value))
+        found += [float(value), 100 * float(value)]
+    elif isinstance(value, str):
+        found += [float(v) for v in re.findall(r"\d+(?:\.\d+)?", value)]
     elif isinstance(value, dict):
         for v in value.values():
-            _numbers_in(v, found)
+            _numbers(v, found)
     elif isinstance(value, list):
         for v in value:
-            _numbers_in(v, found)
+            _numbers(v, found)
 
 
-def known_values(nb: dict, results: dict | None):
-    """(percentages, timings in seconds, minute values) the run printed or saved."""
-    text = printed_text(nb)
-    percents = {float(m) for m in PERCENT.findall(text)}
-    numbers = [float(n) for n in NUMBER.findall(text)]
-    saved = []
-    _numbers_in(results or {}, saved)
-    percents |= {100 * n for n in numbers + saved if 0 <= n <= 1}
-    times = {float(v) for v, _ in TIMING.findall(text)} | set(saved) | set(numbers)
-    return percents, times
+def sourced_figures(results: list[dict]) -> list[float]:
+    """The article and paper figures the results files register (as written: 76.31 for 76.31%)."""
+    found: list = []
+    for data in results:
+        for entry in (data.get("sourced") or {}).values():
+            _numbers(entry.get("value") if isinstance(entry, dict) else entry, found)
+        for row in data.get("rows", []):
+            for key in ("article", "paper", "article_note", "paper_note"):
+                _numbers(row.get(key), found)
+    return found
 
 
 def _matches(value: str, candidates) -> bool:
@@ -67,66 +61,92 @@ def _matches(value: str, candidates) -> bool:
     return any(abs(round(c, decimals) - target) < 1e-9 for c in candidates)
 
 
-def _unsourced(sentence: str) -> str:
-    """The sentence with its sourced figures blanked out. Where a citing sentence also speaks of
-    our runs, only a figure with a link at most NEAR characters before or after it is sourced."""
-    links = [m.span() for m in re.finditer(r"\[[^\]]*\]\(http[^)]*\)", sentence)]
-    if links and not OURS.search(sentence):
-        return ""  # a sentence that cites and speaks of no run of ours: every figure is sourced
-    keep, last = [], 0
-    for m in sorted(list(PERCENT.finditer(sentence)) + list(TIMING.finditer(sentence)),
-                    key=lambda m: m.start()):
-        if any(0 <= start - m.end() <= NEAR or 0 <= m.start() - end <= NEAR
-               for start, end in links):
-            keep.append(sentence[last:m.start()])
-            last = m.end()
-    return "".join(keep) + sentence[last:]
-
-
-def unsupported_numbers(nb: dict, results: dict | None) -> list[str]:
-    """Quoted percentages and timings that neither the run nor a cited source backs."""
-    percents, times = known_values(nb, results)
+def typed_figures(text: str, sourced: list[float]) -> list[str]:
+    """Percentages in ``text`` that are no registered source figure, and timings that are not
+    bounds. Link targets are not text."""
+    text = re.sub(r"\]\((?:https?:|\.\./|results/|benchmarks/)[^)]*\)", "]", text)
     bad = []
-    for cell in nb["cells"]:
-        if cell["cell_type"] != "markdown":
-            continue
-        for paragraph in re.split(r"\n\s*\n", "".join(cell["source"])):
-            if not paragraph.lstrip().startswith("|"):
-                paragraph = " ".join(_unsourced(s) for s in SENTENCE.split(paragraph))
-            lines = paragraph.splitlines()
-            header = next((l for l in lines if l.lstrip().startswith("|")), "")
-            columns = [c.strip() for c in header.strip().strip("|").split("|")]
-            for line in lines:
-                if "runtime" in line.lower():
-                    continue  # the overview's runtime line, checked against wall times by hand
-                cells = ([c for c in line.strip().strip("|").split("|")]
-                         if line.lstrip().startswith("|") else [line])
-                for i, text in enumerate(cells):
-                    if len(cells) > 1 and i < len(columns) and SOURCED_COLUMN.search(columns[i]):
-                        continue
-                    for value in PERCENT.findall(text):
-                        if not _matches(value, percents):
-                            bad.append(f"{value}% in: {line.strip()[:90]}")
-                    for value, unit in TIMING.findall(text):
-                        seconds = float(value) * (60 if unit.startswith("min") else 1)
-                        if not (_matches(value, times) or _matches(str(seconds), times)):
-                            bad.append(f"{value} {unit} in: {line.strip()[:90]}")
+    for line in text.splitlines():
+        for m in PERCENT.finditer(line):
+            if not _matches(m.group(1), sourced):
+                bad.append(f"{m.group(0)} in: {line.strip()[:100]}")
+        for m in TIMING.finditer(line):
+            if not BOUND.search(line[:m.start()]):
+                bad.append(f"{m.group(0)} in: {line.strip()[:100]}")
     return bad
+
+
+def _markdown(nb: dict) -> str:
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def _all_results() -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
 
 
 def _load(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
-    results_path = REPO_ROOT / "results" / f"{path.stem}.json"
+    results_path = RESULTS / f"{path.stem}.json"
     results = json.loads(results_path.read_text()) if results_path.is_file() else None
     return nb, results
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem[:2])
-def test_quoted_numbers_come_from_the_run_or_a_source(path):
+def test_markdown_types_no_figure_of_ours(path):
     nb, results = _load(path)
-    bad = unsupported_numbers(nb, results)
-    assert not bad, f"{path.name}: numbers in markdown that this run did not print:\n" + \
-        "\n".join(bad)
+    bad = typed_figures(_markdown(nb), sourced_figures([results] if results else []))
+    assert not bad, (f"{path.name}: figures typed in markdown that no results file registers as "
+                     "an article's or paper's; print ours from the run's values:\n"
+                     + "\n".join(bad))
+
+
+def _readme_parts():
+    text = (REPO_ROOT / "README.md").read_text()
+    head, rest = text.split(reproduce.README_START, 1)
+    block, tail = rest.split(reproduce.README_END, 1)
+    return head + tail, block.strip()
+
+
+def test_readme_headlines_are_the_results_files():
+    _, block = _readme_parts()
+    assert block == reproduce.headline_table(RESULTS).strip(), \
+        "README's headline table differs from results/: run python -m shared.reproduce " \
+        "--summary-only"
+
+
+def test_readme_types_no_figure_of_ours():
+    prose, _ = _readme_parts()
+    bad = typed_figures(prose, sourced_figures(_all_results()))
+    assert not bad, "README.md: typed figures:\n" + "\n".join(bad)
+
+
+def test_summary_is_the_results_files(tmp_path):
+    for path in RESULTS.glob("*.json"):
+        (tmp_path / path.name).write_text(path.read_text())
+    expected = reproduce.write_summary(tmp_path).read_text()
+    assert (RESULTS / "summary.md").read_text() == expected, \
+        "results/summary.md differs from results/*.json: run python -m shared.reproduce " \
+        "--summary-only"
+
+
+def test_a_planted_wrong_figure_is_caught(tmp_path):
+    sourced = sourced_figures([{"rows": [{"article": 0.7631, "paper_note": "WRN-16-8, 95.19%"}],
+                                "sourced": {"log": {"value": 0.55, "url": "http://x.y"}}}])
+    good = ("The article reached 76.31% ([post](http://x.y/50%)); the paper 95.19% and 55%.\n"
+            "Training stays under 35 minutes; the warm-up takes a fifth of the steps.")
+    assert typed_figures(good, sourced) == []
+    assert typed_figures("Ours reached 84% ([post](http://x.y)).", sourced) == \
+        ["84% in: Ours reached 84% ([post](http://x.y))."]
+    assert typed_figures("The run took 16 min.", sourced) == ["16 min in: The run took 16 min."]
+    assert typed_figures("It reached 76.3%.", sourced) == []     # 76.31 written to one decimal
+    assert typed_figures("It reached 76.4%.", sourced) != []
+    # the committed README and summary: one changed figure fails
+    prose, block = _readme_parts()
+    assert block and "%" in block
+    planted = block.replace("%", "1%", 1)
+    assert planted.strip() != reproduce.headline_table(RESULTS).strip()
+    assert typed_figures(prose + "\nOur tree reached 84% on CIFAR-10.", sourced_figures(
+        _all_results())) == ["84% in: Our tree reached 84% on CIFAR-10."]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem[:2])
@@ -148,28 +168,6 @@ def test_overview_states_runtime_per_budget(path):
     first = "".join("".join(c["source"]) for c in nb["cells"][:3] if c["cell_type"] == "markdown")
     line = next((l for l in first.splitlines() if "runtime" in l.lower()), "")
     assert all(b in line for b in ("quick", "default", "full")), f"{path.name}: {line!r}"
-
-
-def test_a_planted_wrong_percentage_is_caught():
-    nb = {"cells": [
-        {"cell_type": "code", "source": [], "outputs": [
-            {"output_type": "stream", "text": ["test accuracy 53.7%, 527 s\n", "loss 0.734\n"]}]},
-        {"cell_type": "markdown", "source": ["The run reached 53.7% in 527 s (0.73 of 1).\n\n",
-                                             "The article reached 72% ([post](http://x.y)). "
-                                             "Ours reached 53.7%.\n\n",
-                                             "| case | article | ours |\n|---|---|---|\n",
-                                             "| a | 61% | 73.4% |\n"]}]}
-    assert unsupported_numbers(nb, None) == []
-    nb["cells"][1]["source"][0] = "The run reached 56% in 527 s.\n\n"
-    assert unsupported_numbers(nb, None) == ["56% in: The run reached 56% in 527 s."]
-    nb["cells"][1]["source"][0] = "The run reached 53.7% in 543 s.\n\n"
-    assert unsupported_numbers(nb, None) == ["543 s in: The run reached 53.7% in 543 s."]
-    nb["cells"][1]["source"][0] = "The run reached 53.7% in 527 s.\n\n"
-    nb["cells"][1]["source"][1] = ("The article reached 72% ([post](http://x.y)). "
-                                   "We reached 58%.\n\n")
-    assert unsupported_numbers(nb, None) == ["58% in: We reached 58%."]
-    nb["cells"][1]["source"][3] = "| a | 61% | 71.4% |\n"
-    assert unsupported_numbers(nb, None)[-1].startswith("71.4% in: | a | 61% | 71.4% |")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem[:2])
