@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from shared.records import results_file, standard_error
+from shared.records import results_file, standard_error, verdict
 from shared.runtime import BUDGETS, REPO_ROOT, home
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -97,13 +97,16 @@ def _fmt(value) -> str:
 
 def fmt_ours(row: dict) -> str:
     """Our figure: an accuracy with its standard error and test-set size (mirrored and plain when
-    the run tested mirrored images too); anything else as it is."""
-    ours, n = row.get("ours"), row.get("n")
-    if row.get("metric", "accuracy") != "accuracy" or not isinstance(ours, float) or not n:
+    the run tested mirrored images too; mean and spread over runs when there are several), a
+    difference of accuracies with its standard error and verdict; anything else as it is."""
+    ours, n, metric = row.get("ours"), row.get("n"), row.get("metric", "accuracy")
+    if metric == "difference" and isinstance(ours, float) and "se" in row:
+        return (f"{100 * ours:+.2f} ± {100 * row['se']:.2f} points (n = {n:,}; "
+                f"{verdict(ours, row['se'])})")
+    if metric != "accuracy" or not isinstance(ours, float) or not n:
         return _fmt(ours)
-    if isinstance(row.get("std"), float) and row.get("seeds", 1) > 1:
-        spread = f" (sd {100 * row['std']:.2f} over {row['seeds']} seeds, n = {n:,} each)"
-        return _pct(ours) + spread
+    if isinstance(row.get("std"), float) and row.get("runs", 1) > 1:
+        return f"{_pct(ours)} (sd {100 * row['std']:.2f} over {row['runs']} runs, n = {n:,} each)"
     text = f"{_pct(ours)} ± {100 * standard_error(ours, n):.2f}"
     if isinstance(row.get("ours_plain"), float):
         plain = row["ours_plain"]

@@ -78,3 +78,11 @@ def test_standard_errors_and_verdicts():
     assert records.verdict(0.1, 0.05) == "a tie (within 2 SE)"
     with pytest.raises(ValueError, match="one length"):
         records.paired_difference([1, 0], [1, 0, 1])
+
+
+def test_summary_formats_differences_and_runs():
+    assert reproduce.fmt_ours({"ours": -0.012, "se": 0.004, "n": 2000, "metric": "difference"}) \
+        == "-1.20 ± 0.40 points (n = 2,000; a difference (> 2 SE))"
+    assert reproduce.fmt_ours({"ours": 0.995, "std": 0.0065, "runs": 3, "n": 72}) == \
+        "99.50% (sd 0.65 over 3 runs, n = 72 each)"
+    assert reproduce.fmt_ours({"ours": 0.5, "metric": "ratio"}) == "50.00%"
