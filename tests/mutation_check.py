@@ -152,7 +152,7 @@ def main(argv=None) -> int:
     from shared.nbguard import notebook_hash
     if args.all:
         notebooks = sorted((ROOT / "notebooks").glob(f"{args.notebook or ''}*.ipynb"))
-        jobs = [(nb, backward_functions(nb)) for nb in notebooks]
+        jobs = [(nb, ["-", *backward_functions(nb)]) for nb in notebooks]
     else:
         if not args.notebook or not args.functions:
             parser.error("name a notebook and functions, or use --all")
@@ -160,7 +160,7 @@ def main(argv=None) -> int:
     table = json.loads(TABLE.read_text()) if args.table and TABLE.is_file() else {}
     missed = []
     for notebook, functions in jobs:
-        verdicts = {}
+        verdicts, control = {}, None
         for name in functions:
             folder = Path(tempfile.mkdtemp(prefix="mutation-"))
             try:
@@ -168,8 +168,8 @@ def main(argv=None) -> int:
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
             if name == "-":
-                print(f"{notebook.stem} control, no mutation: "
-                      + (f"FAILED {', '.join(caught)}" if caught else "passed"), flush=True)
+                control = f"FAILED {', '.join(caught)}" if caught else "passed"
+                print(f"{notebook.stem} control, no mutation: {control}", flush=True)
                 missed += [name] if caught else []
                 continue
             verdicts[name] = f"caught by {', '.join(caught)}" if caught else "MISSED"
@@ -177,8 +177,8 @@ def main(argv=None) -> int:
             if not caught:
                 missed.append(f"{notebook.stem}:{name}")
         if args.table:
-            table[notebook.stem] = {"code_hash": notebook_hash(notebook.name),
-                                    "factor": FACTOR, "functions": verdicts}
+            table[notebook.stem] = {"code_hash": notebook_hash(notebook.name), "factor": FACTOR,
+                                    "control": control, "functions": verdicts}
             TABLE.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
     return 1 if missed else 0
 

@@ -1,9 +1,10 @@
 """Every hand-written backward function is shown to matter: a copy of its notebook with that
 function's output scaled by 1.001 fails under nbval (``tests/mutation_check.py``). Each mutant
 costs up to a quick execution of its notebook, too much for every pytest run, so the verdicts of
-the last run are committed in ``tests/mutation_table.json`` with each notebook's code hash; this
-test fails when a backward function is missing from the table, was missed, or when the notebook
-or a helper it imports changed since its mutation run.
+the last run are committed in ``tests/mutation_table.json`` with each notebook's code hash and
+the verdict of an unmutated copy (the control, which must pass); this test fails when a backward
+function is missing from the table, was missed, or when the notebook or a helper it imports
+changed since its mutation run.
 """
 import json
 
@@ -25,6 +26,8 @@ def test_every_backward_is_caught_on_the_current_code(path):
     assert entry["code_hash"] == notebook_hash(path.name), \
         f"{path.stem} or a helper it imports changed since its mutation run; " + \
         RERUN.format(path.stem[:2])
+    assert entry.get("control") == "passed", \
+        f"{path.stem}: the unmutated copy did not pass ({entry.get('control')})"
     missing = sorted(set(backward_functions(path)) - set(entry["functions"]))
     assert not missing, f"{path.stem}: never mutated: {missing}; " + RERUN.format(path.stem[:2])
     missed = {f: v for f, v in entry["functions"].items() if not v.startswith("caught by Cell")}
