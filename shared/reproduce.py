@@ -106,7 +106,10 @@ def fmt_ours(row: dict) -> str:
     if metric != "accuracy" or not isinstance(ours, float) or not n:
         return _fmt(ours)
     if isinstance(row.get("std"), float) and row.get("runs", 1) > 1:
-        return f"{_pct(ours)} (sd {100 * row['std']:.2f} over {row['runs']} runs, n = {n:,} each)"
+        # the mean over runs scores runs x n held-out images; the spread between runs beside it
+        runs = row["runs"]
+        return (f"{_pct(ours)} ± {100 * standard_error(ours, runs * n):.2f} (n = {runs} x {n:,}; "
+                f"sd {100 * row['std']:.2f} over the {runs} runs)")
     text = f"{_pct(ours)} ± {100 * standard_error(ours, n):.2f}"
     if isinstance(row.get("ours_plain"), float):
         plain = row["ours_plain"]

@@ -84,5 +84,5 @@ def test_summary_formats_differences_and_runs():
     assert reproduce.fmt_ours({"ours": -0.012, "se": 0.004, "n": 2000, "metric": "difference"}) \
         == "-1.20 ± 0.40 points (n = 2,000; a difference (> 2 SE))"
     assert reproduce.fmt_ours({"ours": 0.995, "std": 0.0065, "runs": 3, "n": 72}) == \
-        "99.50% (sd 0.65 over 3 runs, n = 72 each)"
+        "99.50% ± 0.48 (n = 3 x 72; sd 0.65 over the 3 runs)"
     assert reproduce.fmt_ours({"ours": 0.5, "metric": "ratio"}) == "50.00%"
