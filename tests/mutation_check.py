@@ -15,9 +15,10 @@ count, as a reader would see them), gets one extra cell right after the cell tha
 function (or imports it from ``shared``); it rebinds the name to a wrapper that
 multiplies every array (or float) the function returns by 1.001. A dotted name such as
 ``L.elu_backward`` rebinds the attribute of the imported module ``L``, right after its import, so
-that every later use in the notebook sees the wrapper. The copy then runs under nbval;
-the mutation counts as caught when a cell raises (a failed assert). The name ``-`` runs an unmutated copy, the control: it must
-pass. Not part of the pytest run: each function costs up to one quick execution of the notebook.
+that every later use in the notebook sees the wrapper. The copy then runs under nbval; the
+mutation counts as caught when a cell raises (a failed assert). The name ``-`` runs an unmutated
+copy, the control: it must pass. Not part of the pytest run: each function costs up to one quick
+execution of the notebook.
 """
 from __future__ import annotations
 
