@@ -82,10 +82,6 @@ def _markdown(nb: dict) -> str:
     return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
 
 
-def _all_results() -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
-
-
 def _load(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     results_path = RESULTS / f"{path.stem}.json"
@@ -118,7 +114,7 @@ def test_readme_headlines_are_the_results_files():
 
 def test_readme_types_no_figure_of_ours():
     prose, _ = _readme_parts()
-    bad = typed_figures(prose, sourced_figures(_all_results()))
+    bad = typed_figures(prose, sourced_figures(reproduce.read_results(RESULTS)))
     assert not bad, "README.md: typed figures:\n" + "\n".join(bad)
 
 
@@ -148,7 +144,7 @@ def test_a_planted_wrong_figure_is_caught(tmp_path):
     planted = block.replace("%", "1%", 1)
     assert planted.strip() != reproduce.headline_table(RESULTS).strip()
     assert typed_figures(prose + "\nOur tree reached 84% on CIFAR-10.", sourced_figures(
-        _all_results())) == ["84% in: Our tree reached 84% on CIFAR-10."]
+        reproduce.read_results(RESULTS))) == ["84% in: Our tree reached 84% on CIFAR-10."]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem[:2])
