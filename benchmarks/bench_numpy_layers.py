@@ -1,4 +1,4 @@
-"""The NumPy layers (notebook 05's conv and max pool, ``shared.layers_np``'s dense): forward plus
+"""The NumPy layers (notebook 02's conv and max pool, ``shared.layers_np``'s dense): forward plus
 backward, vectorised, against the same layer written as plain loops and against TensorFlow
 (the op and its gradients by GradientTape, compiled), float32, the same shapes. Each layer's
 NumPy results are checked against the loops before anything is timed. Candidates take turns,
@@ -90,19 +90,19 @@ def main(argv=None):
     rounds = 1 if a.tiny else a.rounds
     from shared.runtime import import_tensorflow
     tf = import_tensorflow()
-    nb05 = nbload.load("05_multichannel_cnn_digits.ipynb")
+    nb02 = nbload.load("02_multichannel_cnn_digits.ipynb")
     rng = np.random.default_rng(0)
     normal = lambda *shape: rng.normal(size=shape).astype(np.float32)
     layers = []
-    # (N, H, W, Cin, Cout): notebook 05's first layer (one 8x8 image), then a batch of 16
+    # (N, H, W, Cin, Cout): notebook 02's first layer (one 8x8 image), then a batch of 16
     for n, h, w, cin, cout in [(1, 8, 8, 1, 2)] + ([] if a.tiny else [(16, 16, 16, 8, 16)]):
         layers.append((f"conv 3x3 {(n, h, w, cin)}->{cout}", (normal(n, h, w, cin),
-                       normal(3, 3, cin, cout)), normal(n, h, w, cout), nb05["conv_forward"],
-                       nb05["conv_backward"], conv_loops,
+                       normal(3, 3, cin, cout)), normal(n, h, w, cout), nb02["conv_forward"],
+                       nb02["conv_backward"], conv_loops,
                        lambda x, k: tf.nn.conv2d(x, k, 1, "SAME")))
         layers.append((f"max pool 2x2 {(n, h, w, cout)}", (normal(n, h, w, cout),),
-                       normal(n, h // 2, w // 2, cout), nb05["maxpool_forward"],
-                       nb05["maxpool_backward"], maxpool_loops,
+                       normal(n, h // 2, w // 2, cout), nb02["maxpool_forward"],
+                       nb02["maxpool_backward"], maxpool_loops,
                        lambda x: tf.nn.max_pool2d(x, 2, 2, "VALID")))
     n, d, m = (32, 64, 32) if a.tiny else (128, 784, 256)
     layers.append((f"dense {(n, d)}x{(d, m)}", (normal(n, d), normal(d, m)), normal(n, m),
@@ -119,7 +119,7 @@ def main(argv=None):
             speedups.append(speedup), tf_gains.append(tf_gain)
     met = min(speedups) >= 100 and max(tf_gains) <= 3
     body = (f"Forward + backward of one layer, float32, median ms per call over {rounds} rounds. "
-            "Targets, beyond notebook 05's single 8x8 image: NumPy >= 100x the loops, TF <= 3x "
+            "Targets, beyond notebook 02's single 8x8 image: NumPy >= 100x the loops, TF <= 3x "
             "NumPy.\n\n" + common.table(["layer (shape)", "loops ms", "NumPy ms", "TF ms",
                                           "NumPy vs loops", "TF vs NumPy"], rows)
             + f"\n\nTargets {'met' if met else 'missed'}: NumPy at least {min(speedups):.0f}x as "

@@ -4,7 +4,7 @@ step, its hand-written step, and the GradientTape step built a second time with 
 own. The second copy runs the same code, so its ratio to the first is what two identical steps
 differ by: the yardstick for the hand-written step's ratio.
 
-Models: All-CNN (notebook 03), the tree net (notebook 01) and the article's WRN (notebook 04).
+Models: All-CNN (notebook 04), the tree net (notebook 03) and the article's WRN (notebook 05).
 The steps are the notebooks' own, loaded with shared/nbload.py, each with its notebook's
 optimiser (AMSGrad in All-CNN, Adam in the others); ``fit`` uses Adam.
 After two warm-up steps each, every round times one step of every candidate, a different one
@@ -61,7 +61,7 @@ def blocking(step, *args):
 
 
 def all_cnn(tf, x, y, tiny):
-    nb = nbload.load("03_all_cnn.ipynb")
+    nb = nbload.load("04_all_cnn.ipynb")
     init, r = nb["init_weights"](nb["ALL_CNN"], 0), tf.constant(0.0)
 
     def step(backprop):
@@ -81,10 +81,10 @@ def tree(tf, x, y, tiny):
     width, dense, size = (8, 16, x.shape[1]) if tiny else (84, 1645, x.shape[1])
 
     def notebook():  # its own namespace: the notebook keeps weights and Adam at module level
-        nb = nbload.load("01_tree_net.ipynb")
+        nb = nbload.load("03_tree_net.ipynb")
         nb.update(SEED=0, LEARNING_RATE=1e-3, layout=nb["tree_layout"](
             width=width, dense=dense, height=size, image_width=size))
-        nbload.run_cell(nb, "01_tree_net.ipynb", "STAT_MOMENTUM =")
+        nbload.run_cell(nb, "03_tree_net.ipynb", "STAT_MOMENTUM =")
         return nb
     nb, again = notebook(), notebook()
     L = tf.keras.layers
@@ -112,7 +112,7 @@ def tree(tf, x, y, tiny):
 def article_wrn(tf, x, y, tiny):
     from shared.tf_layers import Adam
     from shared.tf_train import make_train_step
-    nb = nbload.load("04_wide_resnet.ipynb")
+    nb = nbload.load("05_wide_resnet.ipynb")
     widths = (8, 16, 32) if tiny else (128, 256, 512)
     net = nb["article_net"]("batch", widths)
 

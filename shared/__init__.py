@@ -8,7 +8,7 @@ Importing this package is cheap: it imports none of its modules, so never Tensor
 - ``layers_np``     NumPy layers, losses and optimisers shared by the NumPy notebooks
 - ``tf_layers``     hand-written TensorFlow layers and Adam / AMSGrad shared by the TF notebooks
 - ``train``         the one training loop: epochs of a step, progress, divergence guard, resume
-- ``tf_train``      autodiff TensorFlow steps and test-set evaluation (notebook 04)
+- ``tf_train``      autodiff TensorFlow steps and test-set evaluation (notebook 05)
 - ``records``       per-epoch training history, divergence guard, results files
 - ``checkpoint``    per-epoch checkpoints, so that a full-budget run resumes after an interruption
 - ``plots``         the articles' 2x2 training-curve figure, run overlays, image grids

@@ -9,7 +9,7 @@ Always import imgaug through here::
 
     from shared.imgaug_compat import iaa, ia
 
-Used in: 03 (and the augmentation benchmark).
+Used in: 04 (and the augmentation benchmark).
 """
 from __future__ import annotations
 

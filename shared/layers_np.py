@@ -4,8 +4,8 @@ Every layer is a pair ``<layer>_forward(x, ...) -> (out, cache)`` and
 ``<layer>_backward(dout, cache) -> (dx, ...)``, the backward written right under its forward.
 Shapes: a batch of vectors is (N, D); images are NHWC (N, H, W, C).
 
-Explained in notebook 02 (dense, activations, softmax cross-entropy, momentum, Adam);
-reused in 05.
+Explained in notebook 01 (dense, activations, softmax cross-entropy, momentum, Adam);
+reused in 02.
 """
 from __future__ import annotations
 

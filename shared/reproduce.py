@@ -1,7 +1,7 @@
 """The main job: execute every notebook in place at a budget, then write results/summary.md.
 
     python -m shared.reproduce --budget default            # all notebooks
-    python -m shared.reproduce --budget quick 05 02        # some of them (by prefix)
+    python -m shared.reproduce --budget quick 02 01        # some of them (by prefix)
     python -m shared.reproduce --summary-only              # rebuild summary.md and the README's
                                                            # headline table from results/
 
@@ -218,7 +218,7 @@ def main(argv=None) -> int:
     parser.add_argument("--budget", choices=BUDGETS, default="default")
     parser.add_argument("--timeout", type=int, default=7200, help="seconds per cell")
     parser.add_argument("--summary-only", action="store_true")
-    parser.add_argument("only", nargs="*", help="notebook name prefixes, e.g. 03 05")
+    parser.add_argument("only", nargs="*", help="notebook name prefixes, e.g. 04 02")
     args = parser.parse_args(argv)
     if not args.summary_only:
         notebooks = sorted(p for p in NOTEBOOKS.glob("*.ipynb")

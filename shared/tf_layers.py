@@ -7,9 +7,9 @@ autodiff calls, so a hand-written step costs what an autodiff step costs; elemen
 passes and Adam's update are compiled with XLA (``jit_compile``), which fuses their several
 passes over a big array into one while the code still reads as the formula.
 
-Explained in: 01 (conv, batch norm; Nesterov SGD, label smoothing and fixed-statistics batch norm
-for its done-right run), 03 (ELU, pooling, AMSGrad; plain-momentum SGD for the paper's recipe);
-reused by 03's and 04's done-right runs and by 04's WRN (conv, batch norm, ReLU, Adam, SGD).
+Explained in: 03 (conv, batch norm; Nesterov SGD, label smoothing and fixed-statistics batch norm
+for its done-right run), 04 (ELU, pooling, AMSGrad; plain-momentum SGD for the paper's recipe);
+reused by 04's and 05's done-right runs and by 05's WRN (conv, batch norm, ReLU, Adam, SGD).
 """
 from __future__ import annotations
 

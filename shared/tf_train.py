@@ -4,7 +4,7 @@
 cross-entropy, ``tf.GradientTape`` gradients, any optimiser's update); ``make_predict`` and
 ``evaluate`` measure a model on a test set in batches.
 
-Used in: 04.
+Used in: 05.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ The notebook keeps what it teaches, the step (forward, backward, update)::
         ...                            # forward, backward by hand, update
         return loss, accuracy          # the batch's mean loss and accuracy (or None)
 
-    loop = TrainingLoop("05_multichannel_cnn_digits", cfg)
+    loop = TrainingLoop("02_multichannel_cnn_digits", cfg)
     history = loop.run("10 classes", step, shuffled_batches(x, y, 16, rng), epochs=20,
                        evaluate=lambda epoch: {"test_loss": ..., "test_acc": ...},
                        state={"params": params, "rng": rng})

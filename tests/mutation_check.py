@@ -1,7 +1,7 @@
 """Does a notebook notice a slightly wrong backward pass? Scale a function's output by 1 + 1e-3 and
 run the notebook under nbval at the quick budget.
 
-    python tests/mutation_check.py 05_multichannel_cnn_digits conv_backward maxpool_backward
+    python tests/mutation_check.py 02_multichannel_cnn_digits conv_backward maxpool_backward
     python tests/mutation_check.py --all --table      # every backward of every notebook
 
 ``--all`` takes every hand-written backward function a notebook defines or imports
@@ -144,7 +144,7 @@ def failed_cells(path: Path, first_only: bool = True) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebook", nargs="?",
-                        help="name without .ipynb, e.g. 05_multichannel_cnn_digits")
+                        help="name without .ipynb, e.g. 02_multichannel_cnn_digits")
     parser.add_argument("functions", nargs="*", help="names; '-' is the unmutated control")
     parser.add_argument("--all", action="store_true",
                         help="every notebook (or the one named), every backward function")

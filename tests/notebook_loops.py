@@ -17,32 +17,32 @@ def with_loop(ns: dict, notebook: str, checkpoint: bool, **cfg) -> dict:
 
 
 def tiny_tree_net(epochs: int, learning_rate: float, checkpoint: bool) -> dict:
-    """Notebook 01's training state (its "STAT_MOMENTUM =" cell) for a 4-channel tree with
+    """Notebook 03's training state (its "STAT_MOMENTUM =" cell) for a 4-channel tree with
     8-unit dense layers, trained on the same 8 random 8x8 images every epoch."""
-    ns = nbload.load("01_tree_net.ipynb")
+    ns = nbload.load("03_tree_net.ipynb")
     rng = np.random.default_rng(4)
     x = rng.normal(size=(8, 8, 8, 3)).astype(np.float32)
     y = rng.integers(0, 10, 8)
-    with_loop(ns, "01_tree_net", checkpoint, epochs=epochs, train_images=8)
+    with_loop(ns, "03_tree_net", checkpoint, epochs=epochs, train_images=8)
     ns.update(SEED=0, LEARNING_RATE=learning_rate, BATCH=4,
               layout=ns["tree_layout"](width=4, dense=8, height=8, image_width=8),
               epoch_data=[(x, y)] * epochs, x_test=x, y_test=y)
     seed_everything(0)   # as the notebook does: TensorFlow's deterministic kernels
-    nbload.run_cell(ns, "01_tree_net.ipynb", "STAT_MOMENTUM =")
+    nbload.run_cell(ns, "03_tree_net.ipynb", "STAT_MOMENTUM =")
     return ns
 
 
 def tiny_all_cnn(checkpoint: bool, **overrides):
-    """Notebook 03's definitions set up for All-CNN on 8 random 32x32 images, which also serve as
+    """Notebook 04's definitions set up for All-CNN on 8 random 32x32 images, which also serve as
     the test set. Returns (namespace, images, labels); ``overrides`` replace notebook constants
     (BASE_LR, say)."""
-    ns = nbload.load("03_all_cnn.ipynb")
+    ns = nbload.load("04_all_cnn.ipynb")
     rng = np.random.default_rng(3)
     images = rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
     labels = np.arange(8) % 10
     seed_everything(0)   # as the notebook does: TensorFlow's deterministic kernels
     standardize = Standardizer(images)
-    with_loop(ns, "03_all_cnn", checkpoint)
+    with_loop(ns, "04_all_cnn", checkpoint)
     ns.update(CHUNK=4, standardize=standardize,
               x_test=standardize(images), y_test=labels,
               init={"All-CNN": ns["init_weights"](ns["ALL_CNN"], 0)}, **overrides)
@@ -50,7 +50,7 @@ def tiny_all_cnn(checkpoint: bool, **overrides):
 
 
 def tree_net_rerun_weights(ns: dict, runs: int) -> dict:
-    """Train notebook 01's autodiff run, then its correct hand-written run, ``runs`` times each
+    """Train notebook 03's autodiff run, then its correct hand-written run, ``runs`` times each
     in this process (``ns`` from tiny_tree_net). -> {"autodiff": [...], "by hand": [...]}: each
     run's final weights as bytes, for bit-for-bit comparison."""
     steps = {"autodiff": lambda: (ns["make_autodiff_step"]("relu"),),

@@ -3,7 +3,7 @@
 Each notebook's own training loop (loaded with shared.nbload) is run on tiny data with
 checkpoints switched on (as at the full budget): once straight through, and once interrupted
 right after epoch 2 and then called again. The second call must pick up at epoch 3 and end with
-exactly the same weights, optimiser state and records as the straight run. Notebook 04's runs are
+exactly the same weights, optimiser state and records as the straight run. Notebook 05's runs are
 the shared loop driving shared.tf_train steps, tested with a small model.
 """
 import numpy as np
@@ -88,12 +88,12 @@ def _strip_seconds(state):
     return clean(state)
 
 
-def test_nb05_loops_resume(checkpoint_dirs):
-    ns = nbload.load("05_multichannel_cnn_digits.ipynb")
+def test_nb02_loops_resume(checkpoint_dirs):
+    ns = nbload.load("02_multichannel_cnn_digits.ipynb")
     from shared.data import load_digits
     x, y = load_digits()
     ns["x_all"], ns["y_all"] = x[:300, ..., None] / 16.0, y[:300]
-    with_loop(ns, "05_multichannel_cnn_digits", checkpoint=True)
+    with_loop(ns, "02_multichannel_cnn_digits", checkpoint=True)
     arch = ns["make_arch"]((2, 4), wiring="article", head="softmax")
     a, ha, b, hb = straight_and_resumed(checkpoint_dirs,
                                         lambda: ns["train_tenclass"](arch, 0, EPOCHS))
@@ -101,10 +101,10 @@ def test_nb05_loops_resume(checkpoint_dirs):
     assert ha["test_loss"] == hb["test_loss"] and len(hb) == EPOCHS
 
 
-def test_nb02_loops_resume(checkpoint_dirs):
-    ns = nbload.load("02_numpy_resnet_stochastic_depth.ipynb")
+def test_nb01_loops_resume(checkpoint_dirs):
+    ns = nbload.load("01_numpy_resnet_stochastic_depth.ipynb")
     rng = np.random.default_rng(0)
-    with_loop(ns, "02_numpy_resnet_stochastic_depth", checkpoint=True)
+    with_loop(ns, "01_numpy_resnet_stochastic_depth", checkpoint=True)
     ns.update(x_val=rng.random((20, 784), dtype=np.float32), y_val=rng.integers(0, 10, 20))
     x, y = rng.random((300, 784), dtype=np.float32), rng.integers(0, 10, 300)
 
@@ -121,7 +121,7 @@ def test_nb02_loops_resume(checkpoint_dirs):
     assert ha == hb
 
 
-def test_nb01_loop_resumes(checkpoint_dirs):
+def test_nb03_loop_resumes(checkpoint_dirs):
     ns = tiny_tree_net(EPOCHS, learning_rate=1e-3, checkpoint=True)
 
     def run():
@@ -133,7 +133,7 @@ def test_nb01_loop_resumes(checkpoint_dirs):
     assert ha == hb
 
 
-def test_nb03_loop_resumes(checkpoint_dirs):
+def test_nb04_loop_resumes(checkpoint_dirs):
     ns, images, labels = tiny_all_cnn(checkpoint=True)
 
     def run():
@@ -148,8 +148,8 @@ def test_nb03_loop_resumes(checkpoint_dirs):
     assert ha == hb
 
 
-def test_nb04_steps_resume(checkpoint_dirs):
-    # notebook 04's set-up: a shared.tf_train step, augmented shuffled batches, Adam by hand
+def test_nb05_steps_resume(checkpoint_dirs):
+    # notebook 05's set-up: a shared.tf_train step, augmented shuffled batches, Adam by hand
     from shared.runtime import import_tensorflow, seed_everything
     tf = import_tensorflow()
     from shared.tf_layers import Adam
@@ -166,7 +166,7 @@ def test_nb04_steps_resume(checkpoint_dirs):
             return tf.reduce_mean(tf.nn.relu(tf.nn.conv2d(xb, w, 1, "SAME")), axis=[1, 2]) @ v
         adam, rng = Adam([w, v], learning_rate=1e-2), np.random.default_rng(1)
         jitter = lambda xb, r: xb + r.normal(size=xb.shape).astype(np.float32)  # noqa: E731
-        loop = TrainingLoop("04_wide_resnet", {"budget": "full", "checkpoint": True})
+        loop = TrainingLoop("05_wide_resnet", {"budget": "full", "checkpoint": True})
         history = loop.run("tiny", make_train_step(model, [w, v], adam.apply),
                            shuffled_batches(x, y, 16, rng, augment=jitter), EPOCHS, progress=False,
                            state={"model": [w, v], "optimizer": adam.state_variables(), "rng": rng})
@@ -187,6 +187,6 @@ def test_checkpoint_from_another_run_is_refused(tmp_path):
 
 def test_checkpoints_are_off_unless_asked(tmp_path, monkeypatch):
     monkeypatch.setattr(shared.checkpoint, "CHECKPOINT_DIR", tmp_path)
-    ckpt = Checkpoint.for_run("05_multichannel_cnn_digits", "a run", "full", enabled=False)
+    ckpt = Checkpoint.for_run("02_multichannel_cnn_digits", "a run", "full", enabled=False)
     ckpt.save_state(1, {"w": np.zeros(3)})
     assert ckpt.resume({"w": np.ones(3)}) == 1 and not any(tmp_path.iterdir())

@@ -7,7 +7,7 @@ makes the setup cell take its Colab branch, its pip call is recorded instead of 
 checkout is hidden, so nothing can lean on the repository's layout. Each notebook is copied alone
 into an empty folder (Colab's /content) and run there by nbval at the quick budget, which also
 compares its checked outputs: this is how CI runs the notebooks, once each (pyproject's testpaths
-leave ``notebooks/`` out). A full-budget run of notebook 05, shrunk with $BACKPROP_SETTINGS and
+leave ``notebooks/`` out). A full-budget run of notebook 02, shrunk with $BACKPROP_SETTINGS and
 with no copy of the notebook on disk (as in Colab), must train past its first epoch and leave its
 checkpoints in the working folder.
 """
@@ -175,7 +175,7 @@ def test_notebook_runs_alone_in_colab(colab, tmp_path, notebook):
     assert len(pip_calls) == 1 and pip_calls[0][-1].startswith("git+https://github.com/"), \
         f"the setup cell should install the helpers from GitHub once: {pip_calls}"
     assert "--no-deps" in pip_calls[0]
-    if notebook.stem.startswith("03"):
+    if notebook.stem.startswith("04"):
         assert "imgaug==0.4.0" in pip_calls[0]
     results = workdir / "results" / "quick" / f"{notebook.stem}.json"
     assert results.is_file(), f"no {results.relative_to(tmp_path)} in the working folder"
@@ -183,11 +183,11 @@ def test_notebook_runs_alone_in_colab(colab, tmp_path, notebook):
 
 
 def test_full_budget_run_checkpoints_in_the_working_folder(colab, tmp_path):
-    # 05 is NumPy only; its settings shrunk to one epoch and seed, the full budget's code path
+    # 02 is NumPy only; its settings shrunk to one epoch and seed, the full budget's code path
     import nbformat
     from nbclient import NotebookClient
 
-    name = "05_multichannel_cnn_digits"
+    name = "02_multichannel_cnn_digits"
     tiny = dict(seeds=1, epochs=1, article_epochs=1, tenclass_epochs=1, tenclass_seeds=1)
     workdir = tmp_path / "content"
     workdir.mkdir()

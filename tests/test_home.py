@@ -30,7 +30,7 @@ def test_checkout_keeps_its_layout(monkeypatch):
     assert runtime.IN_CHECKOUT and runtime.home() == runtime.REPO_ROOT
     assert data.data_dir() == runtime.REPO_ROOT / "data"
     assert Checkpoint("a/b").path == runtime.REPO_ROOT / "checkpoints" / "a" / "b.npz"
-    assert len(nbguard.code_hash("05_multichannel_cnn_digits.ipynb")) == 12
+    assert len(nbguard.code_hash("02_multichannel_cnn_digits.ipynb")) == 12
 
 
 def test_installed_helpers_use_the_working_folder(installed, monkeypatch):
@@ -52,7 +52,7 @@ def test_backprop_home_moves_all_three(installed, tmp_path, monkeypatch):
 
 
 def test_code_hash_finds_the_notebook_in_the_working_folder(installed):
-    name = "05_multichannel_cnn_digits.ipynb"
+    name = "02_multichannel_cnn_digits.ipynb"
     assert nbguard.code_hash(name).startswith("unavailable (") and "\n" not in \
         nbguard.code_hash(name)
     nb = {"cells": [{"cell_type": "code", "source": ["x = 1"]},
@@ -67,14 +67,14 @@ def test_code_hash_finds_the_notebook_in_the_working_folder(installed):
 def test_checkpoints_without_the_notebook_use_the_commit(installed, monkeypatch, capsys):
     monkeypatch.setattr(runtime, "git_commit", lambda: "abc1234")
     monkeypatch.setattr(shared.checkpoint, "_keyed_by_commit", set())
-    first = Checkpoint.for_run("05_multichannel_cnn_digits", "run a", "full", enabled=True)
-    second = Checkpoint.for_run("05_multichannel_cnn_digits", "run b", "full", enabled=True)
-    assert first.path.parent == installed / "checkpoints" / "05_multichannel_cnn_digits" / \
+    first = Checkpoint.for_run("02_multichannel_cnn_digits", "run a", "full", enabled=True)
+    second = Checkpoint.for_run("02_multichannel_cnn_digits", "run b", "full", enabled=True)
+    assert first.path.parent == installed / "checkpoints" / "02_multichannel_cnn_digits" / \
         "full-commit-abc1234" == second.path.parent
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "keyed by the helpers' commit (abc1234)" in out
     first.save_state(1, {"w": np.ones(2)})
-    assert Checkpoint.for_run("05_multichannel_cnn_digits", "run a", "full", True).resume(
+    assert Checkpoint.for_run("02_multichannel_cnn_digits", "run a", "full", True).resume(
         {"w": np.zeros(2)}) == 2
 
 

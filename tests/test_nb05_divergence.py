@@ -1,4 +1,4 @@
-"""The divergence guard of the shared training loop driving notebook 04's autodiff steps.
+"""The divergence guard of the shared training loop driving notebook 05's autodiff steps.
 
 A run with a deliberately huge learning rate must stop with the clear DivergenceError message,
 not go on printing non-finite costs; the explicit allow_divergence flag (used only for the
@@ -17,8 +17,8 @@ tf = import_tensorflow()
 from shared.tf_train import evaluate, make_predict, make_train_step  # noqa: E402
 from shared.train import TrainingLoop, shuffled_batches  # noqa: E402
 
-NOTEBOOK = REPO_ROOT / "notebooks" / "04_wide_resnet.ipynb"
-LOOP = TrainingLoop("04_wide_resnet", {"budget": "quick", "checkpoint": False})
+NOTEBOOK = REPO_ROOT / "notebooks" / "05_wide_resnet.ipynb"
+LOOP = TrainingLoop("05_wide_resnet", {"budget": "quick", "checkpoint": False})
 
 
 class TinyConvNet(tf.Module):
@@ -97,7 +97,7 @@ def test_notebook_trains_through_this_loop():
     """The notebook must train through shared.train with the guard, and turn it off only on
     purpose."""
     if not NOTEBOOK.is_file():
-        pytest.skip("notebook 04 not present")
+        pytest.skip("notebook 05 not present")
     cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
     source = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
     assert "from shared.train import TrainingLoop" in source

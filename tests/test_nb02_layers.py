@@ -1,4 +1,4 @@
-"""Randomised checks of notebook 05's NumPy convolution, max-pool and per-channel activation layers.
+"""Randomised checks of notebook 02's NumPy convolution, max-pool and per-channel activation layers.
 
 The layers live in the notebook (only it uses them), so this test reads their definitions from the
 .ipynb and checks them on random shapes, paddings and seeds, printing the trial on failure.
@@ -16,9 +16,9 @@ LAYERS = ("zero_pad", "conv_forward", "conv_backward", "conv_forward_naive", "co
 
 @pytest.fixture(scope="module")
 def nb():
-    namespace = nbload.load("05_multichannel_cnn_digits.ipynb")
+    namespace = nbload.load("02_multichannel_cnn_digits.ipynb")
     missing = [name for name in LAYERS if name not in namespace]
-    assert not missing, f"notebook 05 no longer defines {missing}"
+    assert not missing, f"notebook 02 no longer defines {missing}"
     return namespace
 
 

@@ -1,4 +1,4 @@
-"""The tree net's hand-written backward (defined in notebooks/01_tree_net.ipynb) on other shapes.
+"""The tree net's hand-written backward (defined in notebooks/03_tree_net.ipynb) on other shapes.
 
 The notebook checks the article's sizes on 8x8 images; here the same code, taken from the
 notebook's cells, is checked on a non-square input and a narrow net, and bad sizes must be refused.
@@ -15,11 +15,11 @@ tf = import_tensorflow()
 
 @pytest.fixture(scope="module")
 def nb():
-    ns = nbload.load("01_tree_net.ipynb")
+    ns = nbload.load("03_tree_net.ipynb")
     missing = [name for name in ("tree_layout", "make_variables", "initial_weights", "tree_forward",
                                  "article_loss", "tree_backward", "article_tree_backward", "Deviations",
                                  "right_weights", "right_forward", "right_backward") if name not in ns]
-    assert not missing, f"notebook 01 no longer defines {missing}"
+    assert not missing, f"notebook 03 no longer defines {missing}"
     return ns
 
 
