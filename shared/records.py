@@ -12,7 +12,6 @@ from pathlib import Path
 from shared import runtime
 
 RESULTS_DIR = None   # None: results/ in runtime.home(), looked up when saving; tests set one
-METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
 
 
 class DivergenceError(FloatingPointError):
@@ -60,23 +59,12 @@ class History:
     def last(self) -> dict:
         return self.rows[-1] if self.rows else {}
 
-    def best(self, key: str = "test_acc") -> tuple[float, int]:
-        """(best value, its epoch) of a metric, highest first."""
-        best = max(self.rows, key=lambda r: r.get(key, float("-inf")))
-        return best[key], best.get("epoch", self.rows.index(best) + 1)
-
     def mean_seconds(self) -> float:
         secs = self["seconds"]
         return sum(secs) / len(secs) if secs else float("nan")
 
     def to_dict(self) -> dict:
         return {"name": self.name, "epochs": self.rows}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "History":
-        h = cls(d["name"])
-        h.rows = list(d["epochs"])
-        return h
 
 
 class Timer:

@@ -7,13 +7,13 @@ The notebook keeps what it teaches, the step (forward, backward, update)::
         ...                            # forward, backward by hand, update
         return loss, accuracy          # the batch's mean loss and accuracy (or None)
 
-    loop = TrainingLoop("02_multichannel_cnn_digits", cfg)
+    loop = TrainingLoop("02_multichannel_cnn_digits", "quick")   # notebooks: shared.notebook.start
     history = loop.run("10 classes", step, shuffled_batches(x, y, 16, rng), epochs=20,
                        evaluate=lambda epoch: {"test_loss": ..., "test_acc": ...},
                        state={"params": params, "rng": rng})
 
 ``state`` holds what a checkpoint must restore (weights, optimiser slots, random generators);
-checkpoints are written only when ``cfg["checkpoint"]`` is true (the full budget).
+checkpoints are written at the full budget only, unless ``checkpoints`` says otherwise (tests).
 
 Used in: 01, 02, 03, 04, 05.
 """
@@ -48,12 +48,13 @@ def shuffled_batches(x, y, batch_size: int, rng: np.random.Generator,
 
 
 class TrainingLoop:
-    """Runs the epochs of every training run of one notebook; the budget is read once, from cfg."""
+    """Runs the epochs of every training run of one notebook at one budget."""
 
-    def __init__(self, notebook: str, cfg: dict):
+    def __init__(self, notebook: str, budget: str, checkpoints: bool | None = None):
         self.notebook = notebook
-        self.budget = cfg["budget"]
-        self.checkpoints = bool(cfg.get("checkpoint", False))
+        self.budget = budget
+        # the full budget's long runs are checkpointed after every epoch; the others never
+        self.checkpoints = budget == "full" if checkpoints is None else checkpoints
 
     def run(self, name: str, step: Callable, batches: Callable[[int], Iterable], epochs: int, *,
             evaluate: Callable[[int], dict] | None = None,

@@ -73,6 +73,8 @@ def backward_functions(notebook: Path) -> list[str]:
             continue
         src = "\n".join(line for line in "".join(cell["source"]).splitlines()
                         if not line.lstrip().startswith(("%", "!")))
+        if src.startswith("# EXERCISE"):
+            continue   # a reader's stub raises NotImplementedError: nothing to mutate
         code.append(src)
         for node in ast.walk(ast.parse(src)):
             if isinstance(node, ast.FunctionDef) and node.col_offset == 0:

@@ -11,8 +11,8 @@ from shared.train import TrainingLoop
 
 def with_loop(ns: dict, notebook: str, checkpoint: bool, **cfg) -> dict:
     """Give a loaded notebook the cfg and the TrainingLoop that its setup cells would create."""
-    ns["cfg"] = {"budget": "quick", "checkpoint": checkpoint, **cfg}
-    ns["loop"] = TrainingLoop(notebook, ns["cfg"])
+    ns["cfg"] = {"budget": "quick", **cfg}
+    ns["loop"] = TrainingLoop(notebook, "quick", checkpoints=checkpoint)
     return ns
 
 

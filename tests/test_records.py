@@ -19,12 +19,12 @@ def test_check_loss_passes_finite_and_allowed():
     assert records.check_loss(1e20, 1, 1, allow_divergence=True) == 1e20
 
 
-def test_history_best_and_roundtrip():
+def test_history_records_epochs():
     h = History("run")
     for e, acc in enumerate([0.2, 0.5, 0.4], start=1):
         h.add(epoch=e, train_loss=1.0, train_acc=acc, test_loss=1.0, test_acc=acc, seconds=2.0)
-    assert h.best("test_acc") == (0.5, 2)
-    assert History.from_dict(h.to_dict()).rows == h.rows
+    assert h["test_acc"] == [0.2, 0.5, 0.4] and h.last["epoch"] == 3
+    assert h.to_dict() == {"name": "run", "epochs": h.rows}
     assert h.mean_seconds() == 2.0
 
 

@@ -123,3 +123,20 @@ def test_determinism_failure_is_one_line(monkeypatch, capsys):
     runtime._request_determinism(_FakeTF(gpus=[], enable=refuse))
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "no deterministic kernels here" in out
+
+
+def test_start_names_the_notebook_once_and_seeds_before_the_header(monkeypatch, capsys):
+    from shared.notebook import start
+    settings = {b: {"epochs": i} for i, b in enumerate(runtime.BUDGETS, start=1)}
+    runs = []
+    for budget in ("quick", "full"):
+        monkeypatch.setenv(runtime.BUDGET_ENV, budget)
+        run = start("02_multichannel_cnn_digits", settings, seed=5, data="digits")
+        runs.append((run, np.random.rand()))
+        assert run.loop.notebook == run.header["notebook"] == "02_multichannel_cnn_digits"
+    (quick, draw_q), (full, draw_f) = runs
+    assert draw_q == draw_f and quick.rng.random() == full.rng.random()   # seeded alike
+    assert quick.cfg == {"epochs": 1, "budget": "quick"} and not quick.loop.checkpoints
+    assert full.loop.checkpoints                        # checkpoints follow the budget
+    assert "02_multichannel_cnn_digits | budget: quick | seed: 5" in capsys.readouterr().out
+    assert len(quick.code_hash()) == 12

@@ -8,7 +8,6 @@ import shared.checkpoint
 from shared.records import DivergenceError
 from shared.train import TrainingLoop, progress_line, shuffled_batches
 
-QUICK = {"budget": "quick", "checkpoint": False}
 
 
 def linear_run(lr=0.1, epochs=3, batch_size=4, loop=None, **options):
@@ -23,7 +22,7 @@ def linear_run(lr=0.1, epochs=3, batch_size=4, loop=None, **options):
         w[...] -= lr * xb.T @ err / len(xb)
         return 0.5 * np.mean(err ** 2), 0.5
 
-    loop = loop or TrainingLoop("02_multichannel_cnn_digits", QUICK)
+    loop = loop or TrainingLoop("02_multichannel_cnn_digits", "quick")
     history = loop.run("linear", step, shuffled_batches(x, y, batch_size, rng), epochs,
                        state={"w": w, "rng": rng}, **options)
     return history, w
@@ -46,7 +45,7 @@ def test_records_weight_batches_by_size_and_keep_evaluate_and_extra():
         seen.append(len(xb))
         return float(len(xb)), 1.0 if len(xb) == 4 else 0.0   # loss = batch size
 
-    loop = TrainingLoop("02_multichannel_cnn_digits", QUICK)
+    loop = TrainingLoop("02_multichannel_cnn_digits", "quick")
     history = loop.run("sizes", step, shuffled_batches(np.zeros(10), np.zeros(10), 4,
                                                       np.random.default_rng(0)), 2,
                        evaluate=lambda epoch: {"test_acc": epoch / 10},
@@ -95,7 +94,7 @@ def test_epochs_must_be_positive():
 
 def test_a_resumed_run_ends_bit_for_bit_as_a_straight_one(tmp_path, monkeypatch):
     monkeypatch.setattr(shared.checkpoint, "CHECKPOINT_DIR", tmp_path)
-    loop = TrainingLoop("02_multichannel_cnn_digits", {"budget": "full", "checkpoint": True})
+    loop = TrainingLoop("02_multichannel_cnn_digits", "full")
     straight, w_straight = linear_run(epochs=5, loop=loop, progress=False, run_key="straight")
     interrupted, _ = linear_run(epochs=2, loop=loop, progress=False, run_key="resumed")
     assert len(interrupted) == 2
@@ -108,6 +107,6 @@ def test_checkpoints_follow_cfg_and_budget(tmp_path, monkeypatch):
     monkeypatch.setattr(shared.checkpoint, "CHECKPOINT_DIR", tmp_path)
     linear_run(epochs=1, progress=False)
     assert not any(tmp_path.iterdir())   # cfg["checkpoint"] false: nothing written
-    loop = TrainingLoop("02_multichannel_cnn_digits", {"budget": "full", "checkpoint": True})
+    loop = TrainingLoop("02_multichannel_cnn_digits", "full")
     linear_run(epochs=1, loop=loop, progress=False)
     assert [p.parent.name.split("-")[0] for p in tmp_path.rglob("*.npz")] == ["full"]
