@@ -10,7 +10,8 @@ from shared import nbload
 from shared.gradcheck import numerical_gradient_array, rel_error
 
 LAYERS = ("zero_pad", "conv_forward", "conv_backward", "conv_forward_naive", "conv_backward_naive",
-          "maxpool_forward", "maxpool_backward", "maxpool_backward_naive",
+          "maxpool_forward", "maxpool_backward", "maxpool_forward_naive",
+          "maxpool_backward_naive",
           "channel_activation_forward", "channel_activation_backward")
 
 
@@ -52,8 +53,11 @@ def test_maxpool_gradient_and_broken_variants(nb, seed):
     size = 2 * rng.integers(1, 4)
     x = rng.standard_normal((rng.integers(1, 3), size, size, rng.integers(1, 4)))
     out, cache = nb["maxpool_forward"](x)
+    assert np.array_equal(out, nb["maxpool_forward_naive"](x))
     dout = rng.standard_normal(out.shape)
     dx = nb["maxpool_backward"](dout, cache)
+    num_loops = numerical_gradient_array(nb["maxpool_forward_naive"], x, dout)
+    assert rel_error(nb["maxpool_backward_naive"](dout, x), num_loops) < 1e-7
     num = numerical_gradient_array(lambda z: nb["maxpool_forward"](z)[0], x, dout)
     assert rel_error(dx, num) < 1e-7, dict(seed=seed, x=x.shape)
     both = nb["maxpool_backward"](dout, cache, transpose_grad=True, transpose_mask=True)
@@ -86,6 +90,26 @@ def test_channel_activations(nb):
     dout = rng.standard_normal(out.shape)
     num = numerical_gradient_array(lambda z: nb["channel_activation_forward"](z, kinds)[0], x, dout)
     assert rel_error(nb["channel_activation_backward"](dout, cache), num) < 1e-7
+
+
+def test_evaluate_net_is_the_articles_cost_and_accuracy(nb):
+    # shared.recipe.evaluate with the per-image L2 cost: its mean is l2_cost, its predictions
+    # are the sigmoid output thresholded at 0.5; the softmax head's cost is the cross-entropy
+    rng = np.random.default_rng(9)
+    x, y = rng.random((40, 8, 8, 1)), rng.integers(0, 2, 40)
+    arch = nb["make_arch"]()
+    params = nb["init_params"](arch, rng)
+    out, _ = nb["net_forward"](params, arch, x)
+    cost, acc, correct = nb["evaluate_net"](params, arch, x, y)
+    assert np.isclose(cost, nb["cost"](out, y, arch)[0], rtol=1e-12)
+    assert np.array_equal(correct, (out[:, 0] > 0.5) == y) and acc == correct.mean()
+    arch10 = nb["make_arch"]((2, 4), head="softmax")
+    params10 = nb["init_params"](arch10, rng)
+    y10 = rng.integers(0, 10, 40)
+    logits, _ = nb["net_forward"](params10, arch10, x)
+    cost10, _, correct10 = nb["evaluate_net"](params10, arch10, x, y10)
+    assert np.isclose(cost10, nb["cost"](logits, y10, arch10)[0], rtol=1e-12)
+    assert np.array_equal(correct10, logits.argmax(axis=1) == y10)
 
 
 def test_bad_inputs_give_clear_errors(nb):
