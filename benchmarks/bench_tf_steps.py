@@ -109,9 +109,21 @@ def tree(tf, x, y, tiny):
             COPY: blocking(again["make_autodiff_step"]("relu"), x, y)}
 
 
+def tape_step(tf, forward, variables, optimizer):
+    """The autodiff twin of a hand-written step: mean softmax cross-entropy of ``forward(x)``,
+    its gradients by ``tf.GradientTape``, then ``optimizer.apply(grads)``."""
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            logits = forward(x)
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
+        optimizer.apply(tape.gradient(loss, variables))
+        return loss, logits
+    return step
+
+
 def article_wrn(tf, x, y, tiny):
     from shared.tf_layers import Adam
-    from shared.tf_train import make_train_step
     nb = nbload.load("05_wide_resnet.ipynb")
     widths = (8, 16, 32) if tiny else (128, 256, 512)
     net = nb["article_net"]("batch", widths)
@@ -120,9 +132,10 @@ def article_wrn(tf, x, y, tiny):
         w = nb["make_variables"](nb["init_params"](net, "he", 0))
         adam = Adam(list(w.values()), learning_rate=1e-3)
         if backprop == "by hand":
-            return blocking(nb["make_step"](w, net, adam, nb["new_stats"](w)), x, y, tf.constant(1e-3))
-        forward = lambda xb, training=False: nb["wrn_forward"](w, xb, net)[0]  # noqa: E731
-        return blocking(make_train_step(forward, list(w.values()), adam.apply), x, y)
+            stats = nb["new_stats"](nb["norm_channels"](w))
+            return blocking(nb["make_step"](w, net, adam, stats), x, y, tf.constant(1e-3))
+        forward = lambda xb: nb["wrn_forward"](w, xb, net)[0]  # noqa: E731
+        return blocking(tape_step(tf, forward, list(w.values()), adam), x, y)
     L = tf.keras.layers
     conv = lambda c: L.Conv2D(c, 3, padding="same", use_bias=False)
     bn_relu = lambda h: L.ReLU()(L.BatchNormalization()(h))

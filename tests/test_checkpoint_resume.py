@@ -3,8 +3,8 @@
 Each notebook's own training loop (loaded with shared.nbload) is run on tiny data with
 checkpoints switched on (as at the full budget): once straight through, and once interrupted
 right after epoch 2 and then called again. The second call must pick up at epoch 3 and end with
-exactly the same weights, optimiser state and records as the straight run. Notebook 05's runs are
-the shared loop driving shared.tf_train steps, tested with a small model.
+exactly the same weights, optimiser state and records as the straight run. Notebook 05's is its
+hand-written step on a tiny wide residual network.
 """
 import numpy as np
 import pytest
@@ -114,7 +114,7 @@ def test_nb01_loops_resume(checkpoint_dirs):
                 ns["make_run"]("stochastic", 3, 16, EPOCHS, 300, seed=0,
                                survival=np.array([1.0, 0.8, 0.6]))]
         for run in runs:
-            ns["train"](run, x, y)
+            ns["train"](run, x, y, ns["x_val"], ns["y_val"])
         return [r["history"]["train_loss"] for r in runs]
     a, ha, b, hb = straight_and_resumed(checkpoint_dirs, run)
     assert_same_checkpoints(a, b)
@@ -141,7 +141,9 @@ def test_nb04_loop_resumes(checkpoint_dirs):
         histories = []
         for case in (ns["Case"]("g", "All-CNN", "amsgrad", "by hand", skips=True),
                      ns["Case"]("f", "All-CNN", "adam", "autodiff")):
-            histories.append(ns["train_case"](case, batches, EPOCHS)[0]["test_loss"])
+            history, _ = ns["train_case"](case, ns["init"]["All-CNN"], batches, EPOCHS,
+                                          (ns["x_test"], ns["y_test"]), ns["standardize"])
+            histories.append(history["test_loss"])
         return histories
     a, ha, b, hb = straight_and_resumed(checkpoint_dirs, run)
     assert_same_checkpoints(a, b)
@@ -149,27 +151,26 @@ def test_nb04_loop_resumes(checkpoint_dirs):
 
 
 def test_nb05_steps_resume(checkpoint_dirs):
-    # notebook 05's set-up: a shared.tf_train step, augmented shuffled batches, Adam by hand
-    from shared.runtime import import_tensorflow, seed_everything
-    tf = import_tensorflow()
-    from shared.tf_layers import Adam
-    from shared.tf_train import make_train_step
-    from shared.train import TrainingLoop, shuffled_batches
-    x, y = np.random.default_rng(0).normal(size=(48, 8, 8, 3)).astype(np.float32), np.arange(48) % 10
+    # notebook 05's make_step on a tiny WRN, trained with the done-right recipe (its SGD, its
+    # augmented batches and schedule) at batch 16
+    from shared.recipe import RECIPE
+    from shared.train import TrainingLoop
+    nb = nbload.load("05_wide_resnet.ipynb")
+    block, recipe = nb["Block"], {**RECIPE, "batch": 16}
+    net = nb["Net"]("batch", 4, False, (block("g1b1", 4, 8, 2, shortcut=1), block("g1b2", 8, 8)),
+                    "dense")
+    x = np.random.default_rng(0).normal(size=(32, 8, 8, 3)).astype(np.float32)
+    y = np.arange(32) % 10
 
     def run():
-        seed_everything(0)
-        w = tf.Variable(tf.random.normal((3, 3, 3, 4), stddev=0.3))
-        v = tf.Variable(tf.random.normal((4, 10), stddev=0.3))
-
-        def model(xb, training=False):
-            return tf.reduce_mean(tf.nn.relu(tf.nn.conv2d(xb, w, 1, "SAME")), axis=[1, 2]) @ v
-        adam, rng = Adam([w, v], learning_rate=1e-2), np.random.default_rng(1)
-        jitter = lambda xb, r: xb + r.normal(size=xb.shape).astype(np.float32)  # noqa: E731
-        loop = TrainingLoop("05_wide_resnet", {"budget": "full", "checkpoint": True})
-        history = loop.run("tiny", make_train_step(model, [w, v], adam.apply),
-                           shuffled_batches(x, y, 16, rng, augment=jitter), EPOCHS, progress=False,
-                           state={"model": [w, v], "optimizer": adam.state_variables(), "rng": rng})
+        params = nb["make_variables"](nb["init_params"](net, "he", 0))
+        stats, sgd = nb["new_stats"](nb["norm_channels"](params)), nb["make_sgd"](params, recipe)
+        batches = nb["AugmentedBatches"](x, y, EPOCHS, np.random.default_rng(1), recipe)
+        loop = TrainingLoop("05_wide_resnet", "full")
+        step = nb["make_step"](params, net, sgd, stats, recipe["smoothing"])
+        history = loop.run("tiny WRN", step, batches, EPOCHS, progress=False,
+                           state={"params": params, "stats": stats, "sgd": sgd.state_variables(),
+                                  "rng": batches.rng})
         return history["train_loss"]
     a, ha, b, hb = straight_and_resumed(checkpoint_dirs, run)
     assert_same_checkpoints(a, b)

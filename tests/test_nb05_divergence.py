@@ -1,8 +1,10 @@
-"""The divergence guard of the shared training loop driving notebook 05's autodiff steps.
+"""The divergence guard of the shared training loop driving notebook 05's hand-written step.
 
-A run with a deliberately huge learning rate must stop with the clear DivergenceError message,
-not go on printing non-finite costs; the explicit allow_divergence flag (used only for the
-article's known-divergent reproduction) must let it run on and record the huge costs.
+The notebook's own ``make_step`` (loaded with shared.nbload) trains a tiny wide residual network
+on a few random images. A run with an absurd learning rate must stop with the clear
+DivergenceError message, not go on printing non-finite costs; the explicit allow_divergence flag
+(used only for the article's known-divergent reproduction) must let it run on and record the
+huge costs.
 """
 import json
 import math
@@ -10,37 +12,25 @@ import math
 import numpy as np
 import pytest
 
+from shared import nbload
+from shared.recipe import evaluate
 from shared.records import DivergenceError
 from shared.runtime import REPO_ROOT, import_tensorflow
 
 tf = import_tensorflow()
-from shared.tf_train import evaluate, make_predict, make_train_step  # noqa: E402
 from shared.train import TrainingLoop, shuffled_batches  # noqa: E402
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "05_wide_resnet.ipynb"
-LOOP = TrainingLoop("05_wide_resnet", {"budget": "quick", "checkpoint": False})
+LOOP = TrainingLoop("05_wide_resnet", "quick")
+NB = nbload.load(NOTEBOOK.name)
 
 
-class TinyConvNet(tf.Module):
-    """conv 3x3 (4 channels) -> ReLU -> global average -> dense: the same call signature as the
-    notebook's models, forward(x, training)."""
-
-    def __init__(self, seed=0):
-        super().__init__()
-        init = tf.random.stateless_normal
-        self.w = tf.Variable(init((3, 3, 3, 4), seed=[seed, 1], stddev=0.3))
-        self.v = tf.Variable(init((4, 10), seed=[seed, 2], stddev=0.3))
-
-    def __call__(self, x, training=False):
-        h = tf.nn.relu(tf.nn.conv2d(x, self.w, 1, "SAME"))
-        return tf.reduce_mean(h, axis=[1, 2]) @ self.v
-
-
-def sgd(variables, lr):
-    def apply(grads):
-        for var, g in zip(variables, grads):
-            var.assign_sub(lr * g)
-    return apply
+def tiny_wrn():
+    """A two-block WRN (stem 4, a stride-2 projection block to 8 channels, an identity block)
+    built from the notebook's Block and Net."""
+    block, net = NB["Block"], NB["Net"]
+    return net("batch", 4, False, (block("g1b1", 4, 8, 2, shortcut=1), block("g1b2", 8, 8)),
+               "dense")
 
 
 def tiny_data(n=64, seed=0):
@@ -51,11 +41,17 @@ def tiny_data(n=64, seed=0):
 
 
 def run(lr, epochs=3, allow_divergence=False):
-    model = TinyConvNet()
-    step = make_train_step(model, model.trainable_variables, sgd(model.trainable_variables, lr))
+    """Trains the tiny WRN by the notebook's make_step with its SGD at a constant step size."""
+    net = tiny_wrn()
+    params = NB["make_variables"](NB["init_params"](net, "he", 0))
+    stats, sgd = NB["new_stats"](NB["norm_channels"](params)), NB["make_sgd"](params)
     x, y = tiny_data()
-    predict = make_predict(model)
-    return LOOP.run(f"lr={lr}", step, shuffled_batches(x, y, 16, np.random.default_rng(0)), epochs,
+    batches = NB["with_rate"](shuffled_batches(x, y, 16, np.random.default_rng(0)),
+                              lambda epoch, i: lr)
+
+    def predict(xb):
+        return NB["wrn_forward"](params, tf.constant(xb), net, stats)[0]
+    return LOOP.run(f"lr={lr}", NB["make_step"](params, net, sgd, stats), batches, epochs,
                     evaluate=lambda epoch: dict(zip(("test_loss", "test_acc"),
                                                     evaluate(predict, x[:16], y[:16]))),
                     allow_divergence=allow_divergence)
@@ -89,18 +85,16 @@ def test_sane_learning_rate_trains_without_tripping_the_guard():
     history = run(lr=0.05, epochs=3)
     assert len(history) == 3
     assert all(math.isfinite(v) and v < 10 for v in history["train_loss"])
-    loss, acc = evaluate(make_predict(TinyConvNet()), *tiny_data(16))
-    assert math.isfinite(loss) and 0 <= acc <= 1
+    assert all(math.isfinite(v) and 0 <= a <= 1
+               for v, a in zip(history["test_loss"], history["test_acc"]))
 
 
 def test_notebook_trains_through_this_loop():
     """The notebook must train through shared.train with the guard, and turn it off only on
     purpose."""
-    if not NOTEBOOK.is_file():
-        pytest.skip("notebook 05 not present")
     cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
     source = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    assert "from shared.train import TrainingLoop" in source
+    assert "from shared.notebook import start" in source and "run.loop" in source
     assert source.count("loop.run(") >= 3 and "fit(" not in source
     assert "allow_divergence=True" not in source  # only via the named reproduction flag
     assert "ALLOW_DIVERGENCE_FOR_REPRODUCTION = True" in source
