@@ -17,18 +17,27 @@ def with_loop(ns: dict, notebook: str, checkpoint: bool, **cfg) -> dict:
 
 
 def tiny_tree_net(epochs: int, learning_rate: float, checkpoint: bool) -> dict:
-    """Notebook 03's training state (its "STAT_MOMENTUM =" cell) for a 4-channel tree with
-    8-unit dense layers, trained on the same 8 random 8x8 images every epoch."""
+    """Notebook 03's article runs for a 4-channel tree with 8-unit dense layers, trained on the
+    same 8 random 8x8 images every epoch. The notebook's functions take its ``TreeState`` and
+    ``ArticleData`` as arguments; here ``train(name, step, ...)``, ``make_autodiff_step(act)``,
+    ``hand_run(dev)`` and ``params`` are bound to one tiny state, as the notebook's cells use
+    them."""
     ns = nbload.load("03_tree_net.ipynb")
     rng = np.random.default_rng(4)
     x = rng.normal(size=(8, 8, 8, 3)).astype(np.float32)
     y = rng.integers(0, 10, 8)
     with_loop(ns, "03_tree_net", checkpoint, epochs=epochs, train_images=8)
-    ns.update(SEED=0, LEARNING_RATE=learning_rate, BATCH=4,
-              layout=ns["tree_layout"](width=4, dense=8, height=8, image_width=8),
-              epoch_data=[(x, y)] * epochs, x_test=x, y_test=y)
     seed_everything(0)   # as the notebook does: TensorFlow's deterministic kernels
-    nbload.run_cell(ns, "03_tree_net.ipynb", "STAT_MOMENTUM =")
+    layout = ns["tree_layout"](width=4, dense=8, height=8, image_width=8)
+    state = ns["new_tree_state"](layout, 0, learning_rate)
+    data = ns["ArticleData"]([(x, y)] * epochs, x, y, 4)
+    train, autodiff, hand = ns["train"], ns["make_autodiff_step"], ns["hand_run"]
+
+    def bound_train(name, step, *args, **kwargs):
+        return train(state, data, ns["loop"], name, step, *args, **kwargs)
+    ns.update(state=state, params=state.params, layout=layout, train=bound_train,
+              make_autodiff_step=lambda act: autodiff(state, act),
+              hand_run=lambda dev: hand(state, dev))
     return ns
 
 

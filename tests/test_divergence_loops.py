@@ -51,7 +51,7 @@ def test_nb01_done_right_loop_stops(nb01):
     nb01["LR"] = 1e6
     run = nb01["make_run"]("huge lr", 3, 32, 2, 256, seed=0)
     with pytest.raises(DivergenceError, match="diverged at epoch 1, step"):
-        nb01["train"](run, x, y)
+        nb01["train"](run, x, y, nb01["x_val"], nb01["y_val"])
 
 
 def test_nb04_case_loop_stops():
@@ -59,7 +59,8 @@ def test_nb04_case_loop_stops():
     batches = ns["EpochBatches"](images, labels, ns["article_augmenter"](), 4, 0, 2)
     case = ns["Case"]("g", "All-CNN", "amsgrad", "by hand")
     with pytest.raises(DivergenceError, match="diverged at epoch 1, step"):
-        ns["train_case"](case, batches, 2)
+        ns["train_case"](case, ns["init"]["All-CNN"], batches, 2, (ns["x_test"], ns["y_test"]),
+                         ns["standardize"])
 
 
 def test_nb03_train_loop_stops():
