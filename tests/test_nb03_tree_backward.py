@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from shared import nbload
+from shared.recipe import make_variables
 from shared.gradcheck import assert_grads_close
 from shared.runtime import import_tensorflow
 
@@ -16,9 +17,10 @@ tf = import_tensorflow()
 @pytest.fixture(scope="module")
 def nb():
     ns = nbload.load("03_tree_net.ipynb")
-    missing = [name for name in ("tree_layout", "make_variables", "initial_weights", "tree_forward",
-                                 "article_loss", "tree_backward", "article_tree_backward", "Deviations",
-                                 "right_weights", "right_forward", "right_backward") if name not in ns]
+    missing = [name for name in ("tree_layout", "initial_weights", "tree_forward", "article_loss",
+                                 "tree_backward", "article_tree_backward", "Deviations",
+                                 "right_weights", "right_forward", "right_backward")
+               if name not in ns]
     assert not missing, f"notebook 03 no longer defines {missing}"
     return ns
 
@@ -27,7 +29,7 @@ def nb():
 def test_tree_backward_matches_tape(nb, height, width, channels, dense):
     rng = np.random.default_rng(1)
     layout = nb["tree_layout"](width=channels, dense=dense, height=height, image_width=width)
-    params = nb["make_variables"](nb["initial_weights"](layout, seed=3), tf.float64)
+    params = make_variables(nb["initial_weights"](layout, seed=3), tf.float64)
     x = tf.constant(rng.normal(size=(5, height, width, 3)))
     y = tf.constant(rng.integers(0, 10, size=5))
     with tf.GradientTape() as tape:
@@ -41,7 +43,7 @@ def test_tree_backward_matches_tape(nb, height, width, channels, dense):
 def test_each_deviation_changes_the_gradient(nb):
     rng = np.random.default_rng(2)
     layout = nb["tree_layout"](width=4, dense=6, height=8, image_width=8)
-    params = nb["make_variables"](nb["initial_weights"](layout, seed=4), tf.float64)
+    params = make_variables(nb["initial_weights"](layout, seed=4), tf.float64)
     x = tf.constant(rng.normal(size=(4, 8, 8, 3)))
     logits, caches = nb["tree_forward"](params, x)
     _, dlogits = nb["article_loss"](logits, tf.constant(rng.integers(0, 10, size=4)))
@@ -58,8 +60,9 @@ def test_each_deviation_changes_the_gradient(nb):
 @pytest.mark.parametrize("height,width", [(12, 8), (8, 16)])
 def test_done_right_backward_matches_tape(nb, height, width):
     rng = np.random.default_rng(5)
-    params = nb["make_variables"](nb["right_weights"](3, seed=6), tf.float64)
-    params["head/w"].assign(rng.normal(size=params["head/w"].shape))  # a zero head passes no gradient
+    params = make_variables(nb["right_weights"](3, seed=6), tf.float64)
+    # a zero head passes no gradient
+    params["head/w"].assign(rng.normal(size=params["head/w"].shape))
     x = tf.constant(rng.normal(size=(5, height, width, 3)))
     y = tf.constant(rng.integers(0, 10, size=5))
     with tf.GradientTape() as tape:
@@ -77,11 +80,12 @@ def test_sizes_not_divisible_by_four_are_refused(nb, height, width):
 
 
 def test_correct_backprop_builds_no_dilated_terms(nb):
-    # the article's walk with no switch on is the one the ablation's reference uses; r reaches the gradient only through the article's "dilated" terms; correct backprop must not
+    # the article's walk with no switch on is the one the ablation's reference uses; r reaches
+    # the gradient only through the article's "dilated" terms; correct backprop must not
     # compute them at all (not even as r = 0 times a gradient), so a NaN r leaves it untouched
     rng = np.random.default_rng(5)
     layout = nb["tree_layout"](width=4, dense=6, height=8, image_width=8)
-    params = nb["make_variables"](nb["initial_weights"](layout, seed=6), tf.float64)
+    params = make_variables(nb["initial_weights"](layout, seed=6), tf.float64)
     logits, caches = nb["tree_forward"](params, tf.constant(rng.normal(size=(4, 8, 8, 3))))
     _, dlogits = nb["article_loss"](logits, tf.constant(rng.integers(0, 10, size=4)))
     nan = tf.constant(np.nan, tf.float64)
