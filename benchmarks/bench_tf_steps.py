@@ -80,13 +80,9 @@ def all_cnn(tf, x, y, tiny):
 def tree(tf, x, y, tiny):
     width, dense, size = (8, 16, x.shape[1]) if tiny else (84, 1645, x.shape[1])
 
-    def notebook():  # its own namespace: the notebook keeps weights and Adam at module level
-        nb = nbload.load("03_tree_net.ipynb")
-        nb.update(SEED=0, LEARNING_RATE=1e-3, layout=nb["tree_layout"](
-            width=width, dense=dense, height=size, image_width=size))
-        nbload.run_cell(nb, "03_tree_net.ipynb", "STAT_MOMENTUM =")
-        return nb
-    nb, again = notebook(), notebook()
+    nb = nbload.load("03_tree_net.ipynb")
+    layout = nb["tree_layout"](width=width, dense=dense, height=size, image_width=size)
+    state, again = (nb["new_tree_state"](layout, 0, 1e-3) for _ in range(2))   # own weights each
     L = tf.keras.layers
 
     def unit(h, c, k=3, s=1):  # conv or dense -> batch norm without scale -> ReLU
@@ -104,9 +100,10 @@ def tree(tf, x, y, tiny):
     b1, b2, b3 = (block(h, width) for _ in range(3))
     h = L.Concatenate()([L.Add()([b1, b2]), L.Add()([b2, b3]), L.Add()([b1, b3])])
     twin = tf.keras.Model(inputs, block(block(L.Flatten()(h), dense), 10))
-    return {FIT: keras_fit(tf, twin, x, y), TAPE: blocking(nb["make_autodiff_step"]("relu"), x, y),
-            HAND: blocking(nb["hand_run"](nb["Deviations"]())[0], x, y, tf.constant(0.0)),
-            COPY: blocking(again["make_autodiff_step"]("relu"), x, y)}
+    autodiff = nb["make_autodiff_step"]
+    return {FIT: keras_fit(tf, twin, x, y), TAPE: blocking(autodiff(state, "relu"), x, y),
+            HAND: blocking(nb["hand_run"](state, nb["Deviations"]())[0], x, y, tf.constant(0.0)),
+            COPY: blocking(autodiff(again, "relu"), x, y)}
 
 
 def tape_step(tf, forward, variables, optimizer):

@@ -76,13 +76,3 @@ def load(notebook: str, namespace: dict | None = None) -> dict:
                     if not isinstance(node, (ast.Assign, ast.AnnAssign)):
                         raise  # only an assignment that reads run-time data may be skipped
     return ns
-
-
-def run_cell(namespace: dict, notebook: str, marker: str) -> None:
-    """Execute, in ``namespace``, the whole code cell of ``notebook`` that contains ``marker``
-    (for module-level state a definition needs, such as a notebook's model variables)."""
-    cells = json.loads((NOTEBOOKS / notebook).read_text())["cells"]
-    matches = [c for c in cells if c["cell_type"] == "code" and marker in "".join(c["source"])]
-    if len(matches) != 1:
-        raise LookupError(f"{notebook}: {len(matches)} code cells contain {marker!r}")
-    exec(compile("".join(matches[0]["source"]), notebook, "exec"), namespace)
