@@ -1,7 +1,8 @@
-"""Tiny set-ups of the notebooks' own TensorFlow training loops, shared by the tests that drive
-them (divergence guard, interrupt-and-resume). Each loads the notebook's definitions with
+"""Tiny set-ups of the notebooks' own training loops, shared by the notebooks' tests (divergence
+guard, interrupt-and-resume), and the interrupt-and-resume harness. Each loads the notebook's definitions with
 shared.nbload and feeds them a few random images instead of CIFAR-10."""
 import numpy as np
+import pytest
 
 from shared import nbload
 from shared.data import Standardizer
@@ -71,3 +72,53 @@ def tree_net_rerun_weights(ns: dict, runs: int) -> dict:
             ns["train"](name, *make_step())
             finals[name].append(b"".join(v.numpy().tobytes() for v in ns["params"].values()))
     return finals
+
+
+# ------------------------------------------------------------------ interrupt and resume
+EPOCHS = 4   # every resume test trains this many epochs, interrupted after epoch 2
+
+
+class Interrupted(Exception):
+    pass
+
+
+def straight_and_resumed(control, run):
+    """Final checkpoints of a straight run and of a run interrupted after epoch 2, resumed."""
+    control.use("straight")
+    control.interrupt_after(None)
+    straight_result = run()
+    control.use("resumed")
+    control.interrupt_after(2)
+    with pytest.raises(Interrupted):
+        run()
+    stopped = control.final_arrays("resumed")
+    # the interrupted run stopped right after its epoch 2 (a run trained beside it may be behind)
+    assert max(epoch for epoch, _, _ in stopped.values()) == 2
+    control.interrupt_after(None)
+    resumed_result = run()
+    return (control.final_arrays("straight"), straight_result,
+            control.final_arrays("resumed"), resumed_result)
+
+
+def assert_same_checkpoints(a, b):
+    assert a.keys() == b.keys()
+    for name in a:
+        (epoch_a, arrays_a, state_a), (epoch_b, arrays_b, state_b) = a[name], b[name]
+        assert epoch_a == epoch_b == EPOCHS, name
+        assert arrays_a.keys() == arrays_b.keys(), name
+        for key in arrays_a:
+            assert arrays_a[key].tobytes() == arrays_b[key].tobytes(), f"{name}: {key} differs"
+        assert _strip_seconds(state_a) == _strip_seconds(state_b), name
+
+
+def _strip_seconds(state):
+    # wall-clock fields differ between any two runs; everything else must be equal
+    def clean(value):
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()
+                    if "seconds" not in k and k.rsplit("/", 1)[-1] != "waited"}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+    return clean(state)
+

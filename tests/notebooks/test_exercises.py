@@ -18,7 +18,7 @@ import pytest
 from shared import nbload
 from shared.exercises import ExerciseError
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 
 
 def exercise_cells(path: Path) -> dict:

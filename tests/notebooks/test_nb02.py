@@ -1,4 +1,5 @@
-"""Randomised checks of notebook 02's NumPy convolution, max-pool and per-channel activation layers.
+"""Notebook 02: randomised checks of its NumPy convolution, max-pool and per-channel activation
+layers; its 10-class loop stops on a diverging loss and resumes after an interruption.
 
 The layers live in the notebook (only it uses them), so this test reads their definitions from the
 .ipynb and checks them on random shapes, paddings and seeds, printing the trial on failure.
@@ -8,6 +9,9 @@ import pytest
 
 from shared import nbload
 from shared.gradcheck import numerical_gradient_array, rel_error
+from shared.records import DivergenceError
+
+from notebook_loops import EPOCHS, assert_same_checkpoints, straight_and_resumed, with_loop
 
 LAYERS = ("zero_pad", "conv_forward", "conv_backward", "conv_forward_naive", "conv_backward_naive",
           "maxpool_forward", "maxpool_backward", "maxpool_forward_naive",
@@ -122,3 +126,29 @@ def test_bad_inputs_give_clear_errors(nb):
         nb["maxpool_backward"](np.zeros(out.shape), cache, transpose_grad=True)
     with pytest.raises(ValueError, match="channels"):
         nb["channel_activation_forward"](np.zeros((1, 2, 2, 3)), ("relu", "tanh"))
+
+
+def test_nb02_tenclass_loop_stops():
+    ns = nbload.load("02_multichannel_cnn_digits.ipynb")
+    from shared.data import load_digits
+    x, y = load_digits()
+    ns["x_all"], ns["y_all"] = x[:200, ..., None] / 16.0, y[:200]
+    with_loop(ns, "02_multichannel_cnn_digits", checkpoint=False)
+    arch = ns["make_arch"]((2, 4), wiring="article", head="softmax")
+    with pytest.raises(DivergenceError, match="diverged at epoch 1, step"):
+        ns["train_tenclass"](arch, 0, 2, lr=1e4)
+
+
+
+def test_nb02_loops_resume(checkpoint_dirs):
+    ns = nbload.load("02_multichannel_cnn_digits.ipynb")
+    from shared.data import load_digits
+    x, y = load_digits()
+    ns["x_all"], ns["y_all"] = x[:300, ..., None] / 16.0, y[:300]
+    with_loop(ns, "02_multichannel_cnn_digits", checkpoint=True)
+    arch = ns["make_arch"]((2, 4), wiring="article", head="softmax")
+    a, ha, b, hb = straight_and_resumed(checkpoint_dirs,
+                                        lambda: ns["train_tenclass"](arch, 0, EPOCHS))
+    assert_same_checkpoints(a, b)
+    assert ha["test_loss"] == hb["test_loss"] and len(hb) == EPOCHS
+

@@ -1,4 +1,4 @@
-"""Reliability: fuzzed data files, simulated download failures, atomic checkpoint writes.
+"""Data files: fuzzed files and simulated download failures.
 
 Every bad data file must end in a DataError naming the file: never an obscure exception from
 deep inside numpy/pickle/gzip, never code execution, never a half-written file.
@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 from shared import data
-from shared.checkpoint import Checkpoint
 from shared.data import DataError
 
 N_FUZZ = 24  # seeds per kind of damage below; each kind covers its edge cases at every seed
@@ -230,18 +229,3 @@ def test_mnist_download_through_local_mirror(tmp_path, monkeypatch):
     finally:
         httpd.shutdown()
         httpd.server_close()
-
-
-# ----------------------------------------------------------------------------- checkpoints
-def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
-    ckpt = Checkpoint(tmp_path / "c")
-    ckpt.save(1, {"w": np.ones(3)}, {"k": 1})
-
-    def crash(*a, **k):
-        raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(np, "savez", crash)
-    with pytest.raises(OSError):
-        ckpt.save(2, {"w": np.zeros(3)}, {"k": 2})
-    epoch, arrays, state = ckpt.load()
-    assert epoch == 1 and arrays["w"].tolist() == [1, 1, 1] and state == {"k": 1}
-    assert [p.name for p in tmp_path.iterdir()] == ["c.npz"]

@@ -1,4 +1,5 @@
-"""The tree net's hand-written backward (defined in notebooks/03_tree_net.ipynb) on other shapes.
+"""Notebook 03: the tree net's hand-written backward on other shapes; its training loop stops on a
+diverging loss, resumes after an interruption, and repeats bit for bit.
 
 The notebook checks the article's sizes on 8x8 images; here the same code, taken from the
 notebook's cells, is checked on a non-square input and a narrow net, and bad sizes must be refused.
@@ -9,7 +10,11 @@ import pytest
 from shared import nbload
 from shared.recipe import make_variables
 from shared.gradcheck import assert_grads_close
+from shared.records import DivergenceError
 from shared.runtime import import_tensorflow
+
+from notebook_loops import (EPOCHS, assert_same_checkpoints, straight_and_resumed, tiny_tree_net,
+                            tree_net_rerun_weights)
 
 tf = import_tensorflow()
 
@@ -93,3 +98,38 @@ def test_correct_backprop_builds_no_dilated_terms(nb):
     assert all(np.isfinite(g.numpy()).all() for g in correct.values())
     dilated = nb["article_tree_backward"](dlogits, caches, nb["Deviations"](dilated=True), nan)
     assert not np.isfinite(dilated["l3_1_1/w"].numpy()).all()  # the test can tell
+
+
+def test_nb03_train_loop_stops():
+    ns = tiny_tree_net(2, learning_rate=1e6, checkpoint=False)
+    with pytest.raises(DivergenceError, match="diverged at epoch 1, step"):
+        ns["train"]("huge lr", ns["make_autodiff_step"]("relu"))
+
+
+
+def test_nb03_loop_resumes(checkpoint_dirs):
+    ns = tiny_tree_net(EPOCHS, learning_rate=1e-3, checkpoint=True)
+
+    def run():
+        autodiff = ns["train"]("autodiff", ns["make_autodiff_step"]("relu"))
+        by_hand = ns["train"]("by hand", *ns["hand_run"](ns["Deviations"]()))
+        return autodiff["test_loss"], by_hand["test_loss"]
+    a, ha, b, hb = straight_and_resumed(checkpoint_dirs, run)
+    assert_same_checkpoints(a, b)
+    assert ha == hb
+
+
+
+RUNS = 2   # a rerun that differs from the first shows nondeterminism; a third adds little
+
+
+def test_tree_net_trainings_repeat_bit_for_bit():
+    # seeding and TensorFlow's op determinism (shared.runtime) with TensorFlow's own CPU kernels,
+    # which conftest.py selects for the tests: the same training twice ends bit for bit alike
+    finals = tree_net_rerun_weights(tiny_tree_net(4, learning_rate=1e-3, checkpoint=False), RUNS)
+    for name, runs in finals.items():
+        differing = [i for i, w in enumerate(runs) if w != runs[0]]
+        assert not differing, f"{name}: runs {differing} ended with other weights than run 0"
+    # the two paths are different code: equal to float32 round-off, not bit for bit
+    autodiff, by_hand = (np.frombuffer(finals[k][0], np.float32) for k in ("autodiff", "by hand"))
+    assert np.allclose(autodiff, by_hand, rtol=0, atol=1e-4)

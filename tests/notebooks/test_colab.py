@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 COMMIT = "c01ab0e5f00dfeedc0ffee000000000000000000"   # what the recorded install says it came from
 
@@ -117,8 +117,11 @@ class Colab:
                 for p in (self.root / "install").rglob("*") if p.is_file()}
 
     def env(self, workdir: Path, budget: str = "quick", settings: dict | None = None) -> dict:
+        # TF_ENABLE_ONEDNN_OPTS: the tests' conftest turns oneDNN off (bit-for-bit reruns); a
+        # Colab kernel runs with TensorFlow's default, which the notebooks' import also keeps
         env = {k: v for k, v in os.environ.items()
-               if k not in ("PYTHONPATH", "MPLBACKEND", "BACKPROP_HOME", "BACKPROP_SETTINGS")}
+               if k not in ("PYTHONPATH", "MPLBACKEND", "BACKPROP_HOME", "BACKPROP_SETTINGS",
+                            "TF_ENABLE_ONEDNN_OPTS")}
         env.update(PYTHONPATH=self.pythonpath, PYTHONDONTWRITEBYTECODE="1",
                    BACKPROP_BUDGET=budget, COLAB_TEST_HIDE=str(REPO),
                    COLAB_TEST_LOG=str(workdir.parent / f"{workdir.name}.log"),

@@ -1,4 +1,4 @@
-"""The divergence guard of the shared training loop driving notebook 05's hand-written step.
+"""Notebook 05: the divergence guard and interrupt-and-resume of its hand-written step.
 
 The notebook's own ``make_step`` (loaded with shared.nbload) trains a tiny wide residual network
 on a few random images. A run with an absurd learning rate must stop with the clear
@@ -19,6 +19,8 @@ from shared.runtime import REPO_ROOT, import_tensorflow
 
 tf = import_tensorflow()
 from shared.train import TrainingLoop, shuffled_batches  # noqa: E402
+
+from notebook_loops import EPOCHS, assert_same_checkpoints, straight_and_resumed  # noqa: E402
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "05_wide_resnet.ipynb"
 LOOP = TrainingLoop("05_wide_resnet", "quick")
@@ -98,3 +100,31 @@ def test_notebook_trains_through_this_loop():
     assert source.count("loop.run(") >= 3 and "fit(" not in source
     assert "allow_divergence=True" not in source  # only via the named reproduction flag
     assert "ALLOW_DIVERGENCE_FOR_REPRODUCTION = True" in source
+
+
+def test_nb05_steps_resume(checkpoint_dirs):
+    # notebook 05's make_step on a tiny WRN, trained with the done-right recipe (its SGD, its
+    # augmented batches and schedule) at batch 16
+    from shared.recipe import RECIPE
+    from shared.train import TrainingLoop
+    nb = nbload.load("05_wide_resnet.ipynb")
+    block, recipe = nb["Block"], {**RECIPE, "batch": 16}
+    net = nb["Net"]("batch", 4, False, (block("g1b1", 4, 8, 2, shortcut=1), block("g1b2", 8, 8)),
+                    "dense")
+    x = np.random.default_rng(0).normal(size=(32, 8, 8, 3)).astype(np.float32)
+    y = np.arange(32) % 10
+
+    def run():
+        params = nb["make_variables"](nb["init_params"](net, "he", 0))
+        stats, sgd = nb["new_stats"](nb["norm_channels"](params)), nb["make_sgd"](params, recipe)
+        batches = nb["AugmentedBatches"](x, y, EPOCHS, np.random.default_rng(1), recipe)
+        loop = TrainingLoop("05_wide_resnet", "full")
+        step = nb["make_step"](params, net, sgd, stats, recipe["smoothing"])
+        history = loop.run("tiny WRN", step, batches, EPOCHS, progress=False,
+                           state={"params": params, "stats": stats, "sgd": sgd.state_variables(),
+                                  "rng": batches.rng})
+        return history["train_loss"]
+    a, ha, b, hb = straight_and_resumed(checkpoint_dirs, run)
+    assert_same_checkpoints(a, b)
+    assert ha == hb
+
