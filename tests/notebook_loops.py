@@ -75,7 +75,7 @@ def tree_net_rerun_weights(ns: dict, runs: int) -> dict:
 
 
 # ------------------------------------------------------------------ interrupt and resume
-EPOCHS = 4   # every resume test trains this many epochs, interrupted after epoch 2
+EPOCHS = 3   # every resume test trains this many epochs, interrupted after epoch 2
 
 
 class Interrupted(Exception):
