@@ -6,9 +6,9 @@ run the notebook under nbval at the quick budget.
 
 ``--all`` takes every hand-written backward function a notebook defines or imports
 (``backward_functions``); ``--table`` records each verdict, with the notebook's code hash, in
-``tests/mutation_table.json``, which ``tests/test_mutation_table.py`` checks covers every backward
-function on the current code. A mutant's run stops at the first failing cell, so a mutation caught
-early costs only the cells up to its check.
+``tests/mutation_table.json``, which ``tests/notebooks/test_mutation_table.py`` checks covers
+every backward function on the current code. A mutant's run stops at the first failing cell, so
+a mutation caught early costs only the cells up to its check.
 
 For each function name, a copy of the notebook, with no cell's output compared (only errors
 count, as a reader would see them), gets one extra cell right after the cell that defines the

@@ -1,6 +1,6 @@
 """Tiny set-ups of the notebooks' own training loops, shared by the notebooks' tests (divergence
-guard, interrupt-and-resume), and the interrupt-and-resume harness. Each loads the notebook's definitions with
-shared.nbload and feeds them a few random images instead of CIFAR-10."""
+guard, interrupt-and-resume), and the interrupt-and-resume harness. Each set-up loads the
+notebook's definitions with shared.nbload and feeds them a few random images instead of its data."""
 import numpy as np
 import pytest
 

@@ -1,5 +1,5 @@
 """Solutions to notebook 01's exercises: one correct, and subtly wrong ones that the check must
-catch, each with the tensor its error message has to name (tests/test_exercises.py)."""
+catch, each with the tensor its error message has to name (tests/notebooks/test_exercises.py)."""
 
 DENSE = '''
 # EXERCISE 1: dense layer backward

@@ -1,4 +1,4 @@
-"""Notebook 02's exercises, solved and subtly wrong (see tests/test_exercises.py).
+"""Notebook 02's exercises, solved and subtly wrong (see tests/notebooks/test_exercises.py).
 
 Each wrong solution is a mistake a learner could make; its check must fail naming the tensor.
 """

@@ -1,5 +1,5 @@
-"""Solutions to notebook 03's exercises, for tests/test_exercises.py: a correct one and subtly
-wrong ones, each with the tensor name its failure message must contain."""
+"""Solutions to notebook 03's exercises, for tests/notebooks/test_exercises.py: a correct one
+and subtly wrong ones, each with the tensor name its failure message must contain."""
 
 BN_CORRECT = '''# EXERCISE 1: batch norm backward
 def my_batchnorm_backward(dout, x, gamma, eps=1e-3):

@@ -1,5 +1,5 @@
 """Solutions of notebook 04's exercises: a correct one and subtly wrong ones per exercise, each
-wrong one with the tensor its check must name (tests/test_exercises.py)."""
+wrong one with the tensor its check must name (tests/notebooks/test_exercises.py)."""
 
 MEAN_POOL = '''# EXERCISE 1: mean pooling backward
 def my_avgpool2x2_backward(dout, x_shape):

@@ -28,7 +28,7 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"),
 COMMIT = "c01ab0e5f00dfeedc0ffee000000000000000000"   # what the recorded install says it came from
 
 SITECUSTOMIZE = '''\
-"""Colab stand-in for the kernels of tests/test_colab.py."""
+"""Colab stand-in for the kernels of tests/notebooks/test_colab.py."""
 import importlib.machinery, json, os, subprocess, sys, warnings
 
 _log, _checkout = os.environ["COLAB_TEST_LOG"], os.environ["COLAB_TEST_HIDE"]

@@ -34,7 +34,8 @@ def exercise_cells(path: Path) -> dict:
             stubs[int(stub.group(1))] = (stub.group(2), source)
         elif check:
             checks[int(check.group(1))] = source
-    assert stubs.keys() == checks.keys(), f"{path.name}: stubs {sorted(stubs)}, checks {sorted(checks)}"
+    assert stubs.keys() == checks.keys(), \
+        f"{path.name}: stubs {sorted(stubs)}, checks {sorted(checks)}"
     return {k: (stubs[k][0], stubs[k][1], checks[k]) for k in stubs}
 
 

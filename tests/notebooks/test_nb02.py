@@ -42,8 +42,9 @@ def test_conv_matches_loops_and_central_differences(nb, seed):
     assert rel_error(out, nb["conv_forward_naive"](x, kernel, pad)) < 1e-12, trial
     dout = rng.standard_normal(out.shape)
     dx, dkernel = nb["conv_backward"](dout, cache)
-    num_dx = numerical_gradient_array(lambda z: nb["conv_forward"](z, kernel, pad)[0], x, dout, h=1e-3)
-    num_dk = numerical_gradient_array(lambda z: nb["conv_forward"](x, z, pad)[0], kernel, dout, h=1e-3)
+    forward = nb["conv_forward"]
+    num_dx = numerical_gradient_array(lambda z: forward(z, kernel, pad)[0], x, dout, h=1e-3)
+    num_dk = numerical_gradient_array(lambda z: forward(x, z, pad)[0], kernel, dout, h=1e-3)
     assert rel_error(dx, num_dx) < 1e-7, trial
     assert rel_error(dkernel, num_dk) < 1e-7, trial
     dx_loop, dkernel_loop = nb["conv_backward_naive"](dout, x, kernel, pad)
