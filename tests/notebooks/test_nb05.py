@@ -68,15 +68,6 @@ def test_huge_learning_rate_stops_with_clear_message(capsys):
     assert "nan" not in printed and "inf " not in printed  # it stopped before printing costs
 
 
-def test_non_finite_loss_is_reported_as_such():
-    def nan_step(x, y):
-        return tf.constant(float("nan")), tf.constant(0)
-    x, y = tiny_data(16)
-    with pytest.raises(DivergenceError, match="step 0: loss = nan .non-finite"):
-        LOOP.run("nan", nan_step, shuffled_batches(x, y, 8, np.random.default_rng(0)), 1,
-                 progress=False)
-
-
 def test_allow_divergence_runs_on_and_records_the_costs():
     history = run(lr=1e7, epochs=2, allow_divergence=True)
     assert len(history) == 2
@@ -106,20 +97,16 @@ def test_nb05_steps_resume(checkpoint_dirs):
     # notebook 05's make_step on a tiny WRN, trained with the done-right recipe (its SGD, its
     # augmented batches and schedule) at batch 16
     from shared.recipe import RECIPE
-    from shared.train import TrainingLoop
-    nb = nbload.load("05_wide_resnet.ipynb")
-    block, recipe = nb["Block"], {**RECIPE, "batch": 16}
-    net = nb["Net"]("batch", 4, False, (block("g1b1", 4, 8, 2, shortcut=1), block("g1b2", 8, 8)),
-                    "dense")
+    recipe, net = {**RECIPE, "batch": 16}, tiny_wrn()
     x = np.random.default_rng(0).normal(size=(32, 8, 8, 3)).astype(np.float32)
     y = np.arange(32) % 10
 
     def run():
-        params = nb["make_variables"](nb["init_params"](net, "he", 0))
-        stats, sgd = nb["new_stats"](nb["norm_channels"](params)), nb["make_sgd"](params, recipe)
-        batches = nb["AugmentedBatches"](x, y, EPOCHS, np.random.default_rng(1), recipe)
+        params = NB["make_variables"](NB["init_params"](net, "he", 0))
+        stats, sgd = NB["new_stats"](NB["norm_channels"](params)), NB["make_sgd"](params, recipe)
+        batches = NB["AugmentedBatches"](x, y, EPOCHS, np.random.default_rng(1), recipe)
         loop = TrainingLoop("05_wide_resnet", "full")
-        step = nb["make_step"](params, net, sgd, stats, recipe["smoothing"])
+        step = NB["make_step"](params, net, sgd, stats, recipe["smoothing"])
         history = loop.run("tiny WRN", step, batches, EPOCHS, progress=False,
                            state={"params": params, "stats": stats, "sgd": sgd.state_variables(),
                                   "rng": batches.rng})

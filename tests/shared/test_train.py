@@ -9,7 +9,6 @@ from shared.records import DivergenceError
 from shared.train import TrainingLoop, progress_line, shuffled_batches
 
 
-
 def linear_run(lr=0.1, epochs=3, batch_size=4, loop=None, **options):
     """Least squares y = x w by SGD; the step reports a made-up accuracy of 0.5."""
     rng = np.random.default_rng(0)
@@ -83,6 +82,16 @@ def test_diverging_loss_stops_unless_allowed(capsys):
         linear_run(lr=1e6)
     history, _ = linear_run(lr=1e6, allow_divergence=True, progress=False)
     assert len(history) == 3 and not history["train_loss"][-1] < 1e4
+
+
+def test_non_finite_loss_is_reported_as_such():
+    def nan_step(x, y):
+        return math.nan, 0.0
+    x, y = np.zeros((16, 3)), np.zeros(16)
+    with pytest.raises(DivergenceError, match="step 0: loss = nan .non-finite"):
+        TrainingLoop("02_multichannel_cnn_digits", "quick").run(
+            "nan", nan_step, shuffled_batches(x, y, 8, np.random.default_rng(0)), 1,
+            progress=False)
 
 
 def test_epochs_must_be_positive():
